@@ -1,0 +1,476 @@
+//! `${VAR}` interpolation as the Compose Specification defines it.
+//!
+//! Supported: `$VAR`, `${VAR}`, `${VAR:-default}`, `${VAR-default}`,
+//! `${VAR:?message}`, `${VAR?message}`, `${VAR:+replacement}`,
+//! `${VAR+replacement}`, defaults that nest further expressions, and `$$`
+//! for a literal `$`. A `$` followed by anything else is kept as is.
+//!
+//! Evaluation can be partial: a variable the [`Resolve`] says is
+//! [`Binding::Deferred`] stays in the output as an expression, and the rest
+//! of the output is re-escaped, so the result is again a template that a
+//! later pass (at run time) finishes.
+
+use crate::error::{Diagnostic, Kind};
+use crate::location::Location;
+use crate::node::{Node, Value};
+
+/// A parsed template: literal text and variable references.
+pub type Template = Vec<Segment>;
+
+/// One piece of a template.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Segment {
+    /// Literal text (`$$` already turned into `$`).
+    Literal(String),
+    /// A variable reference.
+    Var(VarRef),
+}
+
+/// A `$VAR` or `${VAR...}` reference.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VarRef {
+    /// The variable's name.
+    pub name: String,
+    /// The modifier, if any.
+    pub op: Option<Op>,
+    /// The default, message or replacement after the modifier.
+    pub arg: Template,
+    /// Offset in characters of the `$` from the start of the string.
+    pub offset: usize,
+}
+
+/// The modifiers of `${VAR<op>arg}`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Op {
+    /// `:-`: default when unset or empty.
+    DefaultIfEmpty,
+    /// `-`: default when unset.
+    DefaultIfUnset,
+    /// `:?`: error when unset or empty.
+    RequireNonEmpty,
+    /// `?`: error when unset.
+    RequireSet,
+    /// `:+`: replacement when set and not empty.
+    AltIfNonEmpty,
+    /// `+`: replacement when set.
+    AltIfSet,
+}
+
+impl Op {
+    /// The operator as written.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Op::DefaultIfEmpty => ":-",
+            Op::DefaultIfUnset => "-",
+            Op::RequireNonEmpty => ":?",
+            Op::RequireSet => "?",
+            Op::AltIfNonEmpty => ":+",
+            Op::AltIfSet => "+",
+        }
+    }
+
+    /// Whether the value can come from the expression when the variable is not set.
+    pub fn has_default(self) -> bool {
+        matches!(self, Op::DefaultIfEmpty | Op::DefaultIfUnset | Op::AltIfNonEmpty | Op::AltIfSet)
+    }
+}
+
+/// What a variable is bound to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Binding {
+    /// A value.
+    Set(String),
+    /// No value: unset.
+    Unset,
+    /// Known later (at run time): leave the expression in place.
+    Deferred,
+}
+
+/// Where variable values come from.
+pub trait Resolve {
+    /// The binding of `name`.
+    fn resolve(&self, name: &str) -> Binding;
+}
+
+impl<F: Fn(&str) -> Binding> Resolve for F {
+    fn resolve(&self, name: &str) -> Binding {
+        self(name)
+    }
+}
+
+impl Resolve for std::collections::HashMap<String, String> {
+    fn resolve(&self, name: &str) -> Binding {
+        self.get(name).map_or(Binding::Unset, |v| Binding::Set(v.clone()))
+    }
+}
+
+impl Resolve for indexmap::IndexMap<String, String> {
+    fn resolve(&self, name: &str) -> Binding {
+        self.get(name).map_or(Binding::Unset, |v| Binding::Set(v.clone()))
+    }
+}
+
+/// Whether `name` is a valid variable name (`[_A-Za-z][_A-Za-z0-9]*`).
+pub fn is_var_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    matches!(chars.next(), Some(c) if c == '_' || c.is_ascii_alphabetic())
+        && chars.all(|c| c == '_' || c.is_ascii_alphanumeric())
+}
+
+/// Parses `text` into a template; `at` locates errors.
+pub fn parse(text: &str, at: &Location) -> Result<Template, Diagnostic> {
+    let chars: Vec<char> = text.chars().collect();
+    let mut pos = 0;
+    let template = parse_until(&chars, &mut pos, false, at)?;
+    Ok(template)
+}
+
+fn parse_until(chars: &[char], pos: &mut usize, in_braces: bool, at: &Location) -> Result<Template, Diagnostic> {
+    let mut out = Vec::new();
+    let mut literal = String::new();
+    while *pos < chars.len() {
+        let c = chars[*pos];
+        if in_braces && c == '}' {
+            break;
+        }
+        if c != '$' {
+            literal.push(c);
+            *pos += 1;
+            continue;
+        }
+        let start = *pos;
+        match chars.get(start + 1) {
+            Some('$') => {
+                literal.push('$');
+                *pos += 2;
+            }
+            Some('{') => {
+                *pos += 2;
+                let name_start = *pos;
+                while *pos < chars.len() && (chars[*pos] == '_' || chars[*pos].is_ascii_alphanumeric()) {
+                    *pos += 1;
+                }
+                let name: String = chars[name_start..*pos].iter().collect();
+                if !is_var_name(&name) {
+                    return Err(invalid(chars, start, at, "a variable name must start with a letter or `_` and hold only letters, digits and `_`"));
+                }
+                let op = match (chars.get(*pos), chars.get(*pos + 1)) {
+                    (Some('}'), _) => None,
+                    (Some(':'), Some('-')) => Some(Op::DefaultIfEmpty),
+                    (Some(':'), Some('?')) => Some(Op::RequireNonEmpty),
+                    (Some(':'), Some('+')) => Some(Op::AltIfNonEmpty),
+                    (Some('-'), _) => Some(Op::DefaultIfUnset),
+                    (Some('?'), _) => Some(Op::RequireSet),
+                    (Some('+'), _) => Some(Op::AltIfSet),
+                    (None, _) => return Err(unterminated(chars, start, at)),
+                    (Some(_), _) => {
+                        return Err(invalid(chars, start, at, "expected `}` or one of `:-`, `-`, `:?`, `?`, `:+`, `+` after the name"));
+                    }
+                };
+                let arg = if let Some(op) = op {
+                    *pos += op.as_str().len();
+                    parse_until(chars, pos, true, at)?
+                } else {
+                    Vec::new()
+                };
+                if chars.get(*pos) != Some(&'}') {
+                    return Err(unterminated(chars, start, at));
+                }
+                *pos += 1;
+                flush(&mut literal, &mut out);
+                out.push(Segment::Var(VarRef { name, op, arg, offset: start }));
+            }
+            Some(&c) if c == '_' || c.is_ascii_alphabetic() => {
+                *pos += 1;
+                let name_start = *pos;
+                while *pos < chars.len() && (chars[*pos] == '_' || chars[*pos].is_ascii_alphanumeric()) {
+                    *pos += 1;
+                }
+                let name: String = chars[name_start..*pos].iter().collect();
+                flush(&mut literal, &mut out);
+                out.push(Segment::Var(VarRef { name, op: None, arg: Vec::new(), offset: start }));
+            }
+            _ => {
+                literal.push('$');
+                *pos += 1;
+            }
+        }
+    }
+    flush(&mut literal, &mut out);
+    Ok(out)
+}
+
+fn flush(literal: &mut String, out: &mut Template) {
+    if !literal.is_empty() {
+        out.push(Segment::Literal(std::mem::take(literal)));
+    }
+}
+
+fn excerpt(chars: &[char], start: usize) -> String {
+    let s: String = chars[start..].iter().take(40).collect();
+    if chars.len() - start > 40 { format!("{s}...") } else { s }
+}
+
+fn invalid(chars: &[char], start: usize, at: &Location, why: &str) -> Diagnostic {
+    Diagnostic::new(
+        Kind::Interpolation,
+        at.shifted(start),
+        format!("invalid interpolation `{}`: {why}", excerpt(chars, start)),
+    )
+    .with_help("write `$$` for a literal `$`")
+}
+
+fn unterminated(chars: &[char], start: usize, at: &Location) -> Diagnostic {
+    Diagnostic::new(Kind::Interpolation, at.shifted(start), format!("unterminated `${{` in `{}`", excerpt(chars, start)))
+        .with_help("close the expression with `}`, or write `$$` for a literal `$`")
+}
+
+/// The result of evaluating a template.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Evaluated {
+    /// Fully resolved text.
+    Text(String),
+    /// Some variables were deferred: the remaining template, in template syntax.
+    Partial(String),
+}
+
+/// Evaluates a template against `vars`.
+///
+/// `at` is where the string starts; `${VAR:?msg}` failures point at the
+/// expression. Unset variables without a modifier become empty, as in compose.
+pub fn evaluate(template: &Template, vars: &dyn Resolve, at: &Location) -> Result<Evaluated, Diagnostic> {
+    let mut out = Vec::new();
+    eval_into(template, vars, at, &mut out)?;
+    if out.iter().any(|s| matches!(s, Segment::Var(_))) {
+        Ok(Evaluated::Partial(render(&out)))
+    } else {
+        Ok(Evaluated::Text(out.into_iter().map(|s| match s {
+            Segment::Literal(l) => l,
+            Segment::Var(_) => String::new(),
+        }).collect()))
+    }
+}
+
+fn eval_into(template: &Template, vars: &dyn Resolve, at: &Location, out: &mut Vec<Segment>) -> Result<(), Diagnostic> {
+    for segment in template {
+        match segment {
+            Segment::Literal(l) => push_literal(out, l),
+            Segment::Var(var) => {
+                let binding = vars.resolve(&var.name);
+                if binding == Binding::Deferred {
+                    let mut arg = Vec::new();
+                    eval_into(&var.arg, vars, at, &mut arg)?;
+                    out.push(Segment::Var(VarRef { arg, ..var.clone() }));
+                    continue;
+                }
+                let value = match binding {
+                    Binding::Set(v) => Some(v),
+                    _ => None,
+                };
+                let non_empty = value.as_deref().is_some_and(|v| !v.is_empty());
+                match var.op {
+                    None => push_literal(out, value.as_deref().unwrap_or("")),
+                    Some(Op::DefaultIfEmpty) if !non_empty => eval_into(&var.arg, vars, at, out)?,
+                    Some(Op::DefaultIfUnset) if value.is_none() => eval_into(&var.arg, vars, at, out)?,
+                    Some(Op::RequireNonEmpty) if !non_empty => return Err(required(var, vars, at)),
+                    Some(Op::RequireSet) if value.is_none() => return Err(required(var, vars, at)),
+                    Some(Op::AltIfNonEmpty) => {
+                        if non_empty {
+                            eval_into(&var.arg, vars, at, out)?;
+                        }
+                    }
+                    Some(Op::AltIfSet) => {
+                        if value.is_some() {
+                            eval_into(&var.arg, vars, at, out)?;
+                        }
+                    }
+                    Some(_) => push_literal(out, value.as_deref().unwrap_or("")),
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+fn push_literal(out: &mut Vec<Segment>, text: &str) {
+    if text.is_empty() {
+        return;
+    }
+    if let Some(Segment::Literal(last)) = out.last_mut() {
+        last.push_str(text);
+    } else {
+        out.push(Segment::Literal(text.to_owned()));
+    }
+}
+
+fn required(var: &VarRef, vars: &dyn Resolve, at: &Location) -> Diagnostic {
+    let message = match evaluate(&var.arg, vars, at) {
+        Ok(Evaluated::Text(m) | Evaluated::Partial(m)) => m,
+        Err(_) => String::new(),
+    };
+    let text = if message.is_empty() {
+        format!("required variable {} is missing a value", var.name)
+    } else {
+        format!("required variable {} is missing a value: {message}", var.name)
+    };
+    Diagnostic::new(Kind::RequiredVariable, at.shifted(var.offset), text)
+        .with_help(format!("set {}", var.name))
+}
+
+/// Renders a template back to template syntax (`$` escaped as `$$`).
+pub fn render(template: &Template) -> String {
+    let mut out = String::new();
+    for segment in template {
+        match segment {
+            Segment::Literal(l) => out.push_str(&l.replace('$', "$$")),
+            Segment::Var(var) => {
+                out.push_str("${");
+                out.push_str(&var.name);
+                if let Some(op) = var.op {
+                    out.push_str(op.as_str());
+                    out.push_str(&render(&var.arg));
+                }
+                out.push('}');
+            }
+        }
+    }
+    out
+}
+
+/// Escapes literal text so that it reads back as itself.
+pub fn escape(text: &str) -> String {
+    text.replace('$', "$$")
+}
+
+/// Interpolates every string value of `node` (mapping keys are left alone, as in compose).
+///
+/// Errors are collected rather than stopping at the first.
+pub fn interpolate_tree(node: &mut Node, vars: &dyn Resolve, errors: &mut Vec<Diagnostic>) {
+    match &mut node.value {
+        Value::Str(s) => match parse(s, &node.at).and_then(|t| evaluate(&t, vars, &node.at)) {
+            Ok(Evaluated::Text(text) | Evaluated::Partial(text)) => *s = text,
+            Err(e) => errors.push(e),
+        },
+        Value::Seq(items) => items.iter_mut().for_each(|n| interpolate_tree(n, vars, errors)),
+        Value::Map(map) => map.iter_mut().for_each(|(_, n)| interpolate_tree(n, vars, errors)),
+        Value::Null | Value::Bool(_) | Value::Int(_) | Value::Float(_) => {}
+    }
+}
+
+/// Every variable reference in a template, nested ones included, with
+/// whether it sits inside another reference's default (`nested`).
+pub fn references(template: &Template) -> Vec<(&VarRef, bool)> {
+    fn go<'a>(t: &'a Template, nested: bool, out: &mut Vec<(&'a VarRef, bool)>) {
+        for s in t {
+            if let Segment::Var(v) = s {
+                out.push((v, nested));
+                go(&v.arg, true, out);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    go(template, false, &mut out);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+
+    fn at() -> Location {
+        Location::new("t.yml".into(), 3, 10)
+    }
+
+    fn vars(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+        pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
+    }
+
+    fn eval(text: &str, v: &HashMap<String, String>) -> Result<String, Diagnostic> {
+        let t = parse(text, &at())?;
+        match evaluate(&t, v, &at())? {
+            Evaluated::Text(s) => Ok(s),
+            Evaluated::Partial(s) => panic!("partial: {s}"),
+        }
+    }
+
+    #[test]
+    fn plain_forms() {
+        let v = vars(&[("HOST", "mrs.fr"), ("EMPTY", "")]);
+        assert_eq!(eval("www.${HOST}", &v).ok(), Some("www.mrs.fr".into()));
+        assert_eq!(eval("$HOST/x", &v).ok(), Some("mrs.fr/x".into()));
+        assert_eq!(eval("${NOPE}", &v).ok(), Some(String::new()));
+        assert_eq!(eval("a$$b $${1} $1 $", &v).ok(), Some("a$b ${1} $1 $".into()));
+    }
+
+    #[test]
+    fn modifiers() {
+        let v = vars(&[("SET", "x"), ("EMPTY", "")]);
+        assert_eq!(eval("${EMPTY:-d}", &v).ok(), Some("d".into()));
+        assert_eq!(eval("${EMPTY-d}", &v).ok(), Some(String::new()));
+        assert_eq!(eval("${UNSET-d}", &v).ok(), Some("d".into()));
+        assert_eq!(eval("${SET:-d}", &v).ok(), Some("x".into()));
+        assert_eq!(eval("${SET:+r}", &v).ok(), Some("r".into()));
+        assert_eq!(eval("${EMPTY:+r}", &v).ok(), Some(String::new()));
+        assert_eq!(eval("${EMPTY+r}", &v).ok(), Some("r".into()));
+        assert_eq!(eval("${UNSET+r}", &v).ok(), Some(String::new()));
+        assert_eq!(eval("${EMPTY?m}", &v).ok(), Some(String::new()));
+    }
+
+    #[test]
+    fn nested_defaults() {
+        let v = vars(&[("B", "bee")]);
+        assert_eq!(eval("${A:-${B:-c}}", &v).ok(), Some("bee".into()));
+        assert_eq!(eval("${A:-x${C:-${B}}y}", &v).ok(), Some("xbeey".into()));
+    }
+
+    #[test]
+    fn required_variables_fail_with_message_and_position() {
+        let v = vars(&[("EMPTY", "")]);
+        let e = eval("abc ${EMPTY:?must be set}", &v).expect_err("required");
+        assert_eq!(e.kind, Kind::RequiredVariable);
+        assert_eq!(e.message, "required variable EMPTY is missing a value: must be set");
+        assert_eq!(e.at.to_string(), "t.yml:3:14");
+        let e = eval("${UNSET?}", &v).expect_err("required");
+        assert_eq!(e.message, "required variable UNSET is missing a value");
+    }
+
+    #[test]
+    fn syntax_errors() {
+        let e = parse("x ${HOST", &at()).expect_err("unterminated");
+        assert!(e.message.starts_with("unterminated `${`"), "{e}");
+        assert_eq!(e.at.col, 12);
+        assert!(parse("${}", &at()).is_err());
+        assert!(parse("${1A}", &at()).is_err());
+        assert!(parse("${A!x}", &at()).is_err());
+        assert!(parse("${A:-${B}", &at()).is_err());
+    }
+
+    #[test]
+    fn partial_evaluation_keeps_deferred_variables() {
+        let resolve = |name: &str| match name {
+            "HOST" => Binding::Set("a$b".into()),
+            "TAG" => Binding::Deferred,
+            _ => Binding::Unset,
+        };
+        let t = parse("${HOST}:${TAG:-${HOST}} $$", &at()).expect("parse");
+        let out = evaluate(&t, &resolve, &at()).expect("eval");
+        assert_eq!(out, Evaluated::Partial("a$$b:${TAG:-a$$b} $$".into()));
+        // A second pass with everything known gives the same as one full pass.
+        let Evaluated::Partial(rest) = out else { unreachable!() };
+        let full = |name: &str| match name {
+            "TAG" => Binding::Set("v1".into()),
+            _ => Binding::Unset,
+        };
+        let t2 = parse(&rest, &at()).expect("parse");
+        assert_eq!(evaluate(&t2, &full, &at()).ok(), Some(Evaluated::Text("a$b:v1 $".into())));
+    }
+
+    #[test]
+    fn lists_references() {
+        let t = parse("${A:-${B}} $C", &at()).expect("parse");
+        let names: Vec<(&str, bool)> = references(&t).into_iter().map(|(v, n)| (v.name.as_str(), n)).collect();
+        assert_eq!(names, vec![("A", false), ("B", true), ("C", false)]);
+    }
+}

@@ -1,0 +1,299 @@
+//! From overlays to a project: interpolate each file, merge, decode, normalise.
+
+use std::collections::HashSet;
+
+use indexmap::IndexMap;
+
+use crate::error::{Diagnostic, Diagnostics, Kind, did_you_mean};
+use crate::interpolate::{Binding, Resolve};
+use crate::location::{Location, Sources};
+use crate::merge;
+use crate::model::{Network, Project};
+use crate::node::{Node, Value};
+use crate::overlay::Overlay;
+use crate::volumes::MountKind;
+
+/// Interpolates each overlay on its own, then merges them in order.
+pub fn merge_overlays<'a>(overlays: impl IntoIterator<Item = &'a Overlay>, vars: &dyn Resolve) -> Result<Node, Diagnostics> {
+    let mut errors = Diagnostics::default();
+    let mut trees = Vec::new();
+    for overlay in overlays {
+        match overlay.interpolate(vars) {
+            Ok(tree) => trees.push(tree),
+            Err(e) => errors.0.extend(e),
+        }
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    let mut it = trees.into_iter();
+    let first = it.next().unwrap_or_else(|| Node::new(Value::Map(crate::node::Map::new()), Location::synthetic("(no overlay)")));
+    Ok(merge::merge_all(first, it))
+}
+
+/// Decodes a merged tree into the typed model; a type error names the
+/// file:line:col of the offending value.
+pub fn decode(tree: &Node) -> Result<Project, Diagnostics> {
+    let json = tree.to_json();
+    serde_path_to_error::deserialize::<_, Project>(json).map_err(|e| {
+        let at = locate(tree, e.path());
+        let path = e.path().to_string();
+        let inner = e.into_inner().to_string();
+        Diagnostic::new(Kind::Type, at, format!("`{path}`: {inner}")).into()
+    })
+}
+
+/// The location of the node at a serde path (the closest ancestor when the path runs out).
+fn locate(tree: &Node, path: &serde_path_to_error::Path) -> Location {
+    let mut node = tree;
+    for segment in path.iter() {
+        let next = match (segment, &node.value) {
+            (serde_path_to_error::Segment::Map { key }, Value::Map(m)) => m.get(key),
+            (serde_path_to_error::Segment::Seq { index }, Value::Seq(items)) => items.get(*index),
+            _ => None,
+        };
+        match next {
+            Some(n) => node = n,
+            None => break,
+        }
+    }
+    node.at.clone()
+}
+
+/// Applies compose's normalisation to a decoded project named `name`:
+/// bare environment entries take their value from `vars`; services without
+/// networks join `default`; networks and volumes get their engine names;
+/// references to services, networks and volumes are checked, and
+/// dependency cycles refused. `tree` locates errors.
+pub fn normalize(project: &mut Project, name: &str, vars: &dyn Resolve, tree: &Node) -> Result<(), Diagnostics> {
+    let mut errors = Diagnostics::default();
+    project.name = Some(name.to_owned());
+    let at = |path: &[&str]| tree.closest(path).at.clone();
+
+    for service in project.services.values_mut() {
+        for (key, value) in service.environment.iter_mut() {
+            if value.is_none() {
+                if let Binding::Set(v) = vars.resolve(key) {
+                    *value = Some(v);
+                }
+            }
+        }
+    }
+
+    let needs_default = project.services.values().any(|s| s.networks.is_empty() || s.networks.contains_key("default"));
+    if needs_default && !project.networks.contains_key("default") {
+        project.networks.insert("default".into(), Network::default());
+    }
+    for service in project.services.values_mut() {
+        if service.networks.is_empty() {
+            service.networks.insert("default".into(), None);
+        }
+    }
+    for (key, network) in project.networks.iter_mut() {
+        if network.name.is_none() {
+            network.name = Some(if network.external { key.clone() } else { format!("{name}_{key}") });
+        }
+    }
+    for (key, volume) in project.volumes.iter_mut() {
+        if volume.name.is_none() {
+            volume.name = Some(if volume.external { key.clone() } else { format!("{name}_{key}") });
+        }
+    }
+
+    let service_names: Vec<String> = project.services.keys().cloned().collect();
+    let network_names: Vec<String> = project.networks.keys().cloned().collect();
+    let volume_names: Vec<String> = project.volumes.keys().cloned().collect();
+    for (sname, service) in &project.services {
+        for net in service.networks.keys() {
+            if !project.networks.contains_key(net) {
+                errors.push(undefined("network", sname, net, &network_names, at(&["services", sname, "networks"])));
+            }
+        }
+        for dep in service.depends_on.keys() {
+            if !project.services.contains_key(dep) {
+                let mut d = Diagnostic::new(
+                    Kind::Reference,
+                    at(&["services", sname, "depends_on"]),
+                    format!("service \"{sname}\" depends on undefined service \"{dep}\""),
+                );
+                if let Some(s) = did_you_mean(dep, service_names.iter().map(String::as_str)) {
+                    d = d.with_help(format!("did you mean `{s}`?"));
+                }
+                errors.push(d);
+            }
+        }
+        for mount in &service.volumes {
+            if mount.kind == MountKind::Volume {
+                if let Some(source) = &mount.source {
+                    if !project.volumes.contains_key(source) {
+                        errors.push(undefined("volume", sname, source, &volume_names, at(&["services", sname, "volumes"])));
+                    }
+                }
+            }
+        }
+        if let Some(restart) = &service.restart {
+            let ok = matches!(restart.as_str(), "no" | "always" | "unless-stopped" | "on-failure")
+                || restart.strip_prefix("on-failure:").is_some_and(|n| n.parse::<u32>().is_ok());
+            if !ok {
+                errors.push(
+                    Diagnostic::new(Kind::Type, at(&["services", sname, "restart"]), format!("invalid restart policy `{restart}`"))
+                        .with_help("use `no`, `always`, `on-failure[:N]` or `unless-stopped`"),
+                );
+            }
+        }
+    }
+    if let Err(cycle) = start_order(project) {
+        errors.push(Diagnostic::new(Kind::Reference, at(&["services"]), format!("dependency cycle detected: {}", cycle.join(" -> "))));
+    }
+    errors.into_result(())
+}
+
+fn undefined(what: &str, service: &str, name: &str, known: &[String], at: Location) -> Diagnostic {
+    let mut d = Diagnostic::new(Kind::Reference, at, format!("service \"{service}\" refers to undefined {what} {name}"));
+    if let Some(s) = did_you_mean(name, known.iter().map(String::as_str)) {
+        d = d.with_help(format!("did you mean `{s}`?"));
+    } else {
+        d = d.with_help(format!("declare it under the top-level `{what}s:`"));
+    }
+    d
+}
+
+/// Services in an order where each comes after its dependencies; a cycle is an `Err` naming it.
+pub fn start_order(project: &Project) -> Result<Vec<String>, Vec<String>> {
+    fn visit(
+        name: &str,
+        project: &Project,
+        done: &mut HashSet<String>,
+        stack: &mut Vec<String>,
+        out: &mut Vec<String>,
+    ) -> Result<(), Vec<String>> {
+        if done.contains(name) {
+            return Ok(());
+        }
+        if let Some(i) = stack.iter().position(|s| s == name) {
+            let mut cycle = stack[i..].to_vec();
+            cycle.push(name.to_owned());
+            return Err(cycle);
+        }
+        stack.push(name.to_owned());
+        if let Some(service) = project.services.get(name) {
+            for dep in service.depends_on.keys() {
+                if project.services.contains_key(dep) {
+                    visit(dep, project, done, stack, out)?;
+                }
+            }
+        }
+        stack.pop();
+        done.insert(name.to_owned());
+        out.push(name.to_owned());
+        Ok(())
+    }
+    let mut done = HashSet::new();
+    let mut out = Vec::new();
+    for name in project.services.keys() {
+        visit(name, project, &mut done, &mut Vec::new(), &mut out)?;
+    }
+    Ok(out)
+}
+
+/// Where the project name comes from, in compose's order of precedence.
+#[derive(Clone, Debug, Default)]
+pub struct NameSources<'a> {
+    /// `-p` / `--project-name` (must be valid as given).
+    pub flag: Option<&'a str>,
+    /// `COMPOSE_PROJECT_NAME` (must be valid as given).
+    pub env: Option<String>,
+    /// Top-level `name:` of the merged files (normalised).
+    pub file: Option<String>,
+    /// The project directory's basename (normalised).
+    pub dir: Option<String>,
+}
+
+/// Picks the project name as compose does.
+pub fn project_name(sources: &NameSources<'_>) -> Result<String, crate::project_name::ProjectNameError> {
+    use crate::project_name::{derive, validate};
+    if let Some(flag) = sources.flag {
+        return validate(flag).map(str::to_owned);
+    }
+    if let Some(env) = sources.env.as_deref().filter(|e| !e.is_empty()) {
+        return validate(env).map(str::to_owned);
+    }
+    if let Some(file) = &sources.file {
+        return derive(file);
+    }
+    derive(sources.dir.as_deref().unwrap_or_default())
+}
+
+/// The whole pipeline over already-parsed overlays, for a known project name.
+#[derive(Debug)]
+pub struct Loaded {
+    /// The normalised project.
+    pub project: Project,
+    /// The merged tree (for locating things).
+    pub tree: Node,
+    /// The overlays' text, for snippets.
+    pub sources: Sources,
+    /// Variables used but not set (compose's "defaulting to a blank string").
+    pub unset: Vec<(String, Location)>,
+}
+
+/// Interpolates, merges, decodes and normalises `overlays`.
+///
+/// `name` picks the project name from the merged `name:` when given the
+/// other sources (see [`project_name`]).
+pub fn load(overlays: &[Overlay], vars: &dyn Resolve, names: NameSources<'_>) -> Result<Loaded, Diagnostics> {
+    let mut sources = Sources::default();
+    for o in overlays {
+        sources.insert(o.source.clone());
+    }
+    let index = crate::variables::VariableIndex::build(overlays);
+    let mut unset = Vec::new();
+    for v in index.variables.values() {
+        if let Binding::Unset = vars.resolve(&v.name) {
+            for u in &v.uses {
+                if u.kind == crate::variables::UseKind::Interpolation && u.required && !u.nested {
+                    unset.push((v.name.clone(), u.at.clone()));
+                }
+            }
+        }
+    }
+    let tree = merge_overlays(overlays, vars)?;
+    let mut project = decode(&tree)?;
+    let file_name = tree.lookup(&["name"]).and_then(Node::scalar_text);
+    let names = NameSources { file: names.file.or(file_name), ..names };
+    let name = project_name(&names).map_err(|e| {
+        let at = tree.lookup(&["name"]).map_or_else(|| Location::synthetic("project name"), |n| n.at.clone());
+        Diagnostics::from(Diagnostic::new(Kind::ProjectName, at, e.to_string()).with_help("pass a valid name with -p"))
+    })?;
+    normalize(&mut project, &name, vars, &tree)?;
+    Ok(Loaded { project, tree, sources, unset })
+}
+
+/// A resolver over a list of maps, the first that has the name winning.
+pub struct Layered<'a>(pub Vec<&'a dyn Resolve>);
+
+impl Resolve for Layered<'_> {
+    fn resolve(&self, name: &str) -> Binding {
+        for r in &self.0 {
+            match r.resolve(name) {
+                Binding::Unset => continue,
+                other => return other,
+            }
+        }
+        Binding::Unset
+    }
+}
+
+/// The process environment as a resolver.
+pub struct ProcessEnv;
+
+impl Resolve for ProcessEnv {
+    fn resolve(&self, name: &str) -> Binding {
+        std::env::var(name).map_or(Binding::Unset, Binding::Set)
+    }
+}
+
+/// A map of variables as a resolver.
+pub fn vars_from(pairs: &[(&str, &str)]) -> IndexMap<String, String> {
+    pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
+}
