@@ -158,10 +158,16 @@ report() {
 }
 
 # docker build with the inputs label, from a staged context directory.
+# Removes the image the tag named before, if nothing else uses it.
 docker_build() {
-	local name=$1 context=$2 ref
+	local name=$1 context=$2 ref old_id new_id
 	ref="$(image_ref "$name")"
+	old_id="$(docker image inspect --format '{{.Id}}' "$ref" 2>/dev/null || true)"
 	docker build --label "$INPUTS_LABEL=$(inputs_hash "$name")" -t "$ref" "$context"
+	new_id="$(docker image inspect --format '{{.Id}}' "$ref")"
+	if [ -n "$old_id" ] && [ "$old_id" != "$new_id" ]; then
+		docker image rm "$old_id" >/dev/null 2>&1 || true
+	fi
 }
 
 ### The stand-in binary (betagouv/mrs:master, djfarrelly/maildev) ###
@@ -227,6 +233,8 @@ build_standin_image() {
 
 # mmdebstrap's arguments; their hash names the cached rootfs tarball.
 postgres_mmdebstrap_args() {
+	# The hooks' "$1" (the chroot) is expanded by mmdebstrap, not here.
+	# shellcheck disable=SC2016
 	local args=(
 		--mode=root --variant=minbase --format=tar --skip=output/dev
 		--include="postgresql-$PG_MAJOR"

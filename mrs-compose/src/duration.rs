@@ -21,13 +21,17 @@ pub fn parse(text: &str) -> Result<Duration, String> {
     let mut total: f64 = 0.0;
     let mut rest = text;
     while !rest.is_empty() {
-        let number_len = rest.find(|c: char| !(c.is_ascii_digit() || c == '.')).ok_or_else(err)?;
+        let number_len = rest
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .ok_or_else(err)?;
         if number_len == 0 {
             return Err(err());
         }
         let number: f64 = rest[..number_len].parse().map_err(|_| err())?;
         rest = &rest[number_len..];
-        let unit_len = rest.find(|c: char| c.is_ascii_digit() || c == '.').unwrap_or(rest.len());
+        let unit_len = rest
+            .find(|c: char| c.is_ascii_digit() || c == '.')
+            .unwrap_or(rest.len());
         let scale = match &rest[..unit_len] {
             "ns" => 1e-9,
             "us" | "µs" => 1e-6,
@@ -95,7 +99,9 @@ impl Serialize for GoDuration {
 impl<'de> Deserialize<'de> for GoDuration {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let text = crate::model::flex::Scalar::deserialize(d)?.0;
-        parse(&text).map(GoDuration).map_err(serde::de::Error::custom)
+        parse(&text)
+            .map(GoDuration)
+            .map_err(serde::de::Error::custom)
     }
 }
 
@@ -105,7 +111,13 @@ mod tests {
 
     #[test]
     fn round_trips() {
-        for (text, secs) in [("30s", 30.0), ("1m30s", 90.0), ("500ms", 0.5), ("1h", 3600.0), ("1.5s", 1.5)] {
+        for (text, secs) in [
+            ("30s", 30.0),
+            ("1m30s", 90.0),
+            ("500ms", 0.5),
+            ("1h", 3600.0),
+            ("1.5s", 1.5),
+        ] {
             let d = parse(text).expect(text);
             assert!((d.as_secs_f64() - secs).abs() < 1e-9, "{text}");
         }

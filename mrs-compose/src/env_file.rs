@@ -14,7 +14,11 @@ use crate::location::Location;
 
 /// Parses `text` (named `file` in errors), resolving `${VAR}` against the keys
 /// already read, then `fallback`.
-pub fn parse(file: &str, text: &str, fallback: &dyn Resolve) -> Result<IndexMap<String, String>, Diagnostic> {
+pub fn parse(
+    file: &str,
+    text: &str,
+    fallback: &dyn Resolve,
+) -> Result<IndexMap<String, String>, Diagnostic> {
     let mut vars: IndexMap<String, String> = IndexMap::new();
     for (index, raw) in text.lines().enumerate() {
         let line_no = u32::try_from(index + 1).unwrap_or(u32::MAX);
@@ -33,16 +37,26 @@ pub fn parse(file: &str, text: &str, fallback: &dyn Resolve) -> Result<IndexMap<
                 }
                 continue;
             }
-            return Err(Diagnostic::new(Kind::Syntax, at, format!("expected `KEY=value`, found `{}`", raw.trim())));
+            return Err(Diagnostic::new(
+                Kind::Syntax,
+                at,
+                format!("expected `KEY=value`, found `{}`", raw.trim()),
+            ));
         };
         let key = key.trim_end();
         if !interpolate::is_var_name(key) {
-            return Err(Diagnostic::new(Kind::Syntax, at, format!("invalid variable name `{key}`")));
+            return Err(Diagnostic::new(
+                Kind::Syntax,
+                at,
+                format!("invalid variable name `{key}`"),
+            ));
         }
         let value_at = at.shifted(raw.len() - raw.trim_start().len() + line.len() - value.len());
         let value = value.trim_start();
         let parsed = if let Some(rest) = value.strip_prefix('\'') {
-            let end = rest.find('\'').ok_or_else(|| unterminated(&value_at, '\''))?;
+            let end = rest
+                .find('\'')
+                .ok_or_else(|| unterminated(&value_at, '\''))?;
             rest[..end].to_owned()
         } else if let Some(rest) = value.strip_prefix('"') {
             let (text, _) = double_quoted(rest).ok_or_else(|| unterminated(&value_at, '"'))?;
@@ -60,7 +74,11 @@ pub fn parse(file: &str, text: &str, fallback: &dyn Resolve) -> Result<IndexMap<
 }
 
 fn unterminated(at: &Location, quote: char) -> Diagnostic {
-    Diagnostic::new(Kind::Syntax, at.clone(), format!("unterminated {quote}-quoted value"))
+    Diagnostic::new(
+        Kind::Syntax,
+        at.clone(),
+        format!("unterminated {quote}-quoted value"),
+    )
 }
 
 fn double_quoted(rest: &str) -> Option<(String, usize)> {
@@ -81,7 +99,12 @@ fn double_quoted(rest: &str) -> Option<(String, usize)> {
     None
 }
 
-fn expand(text: &str, vars: &IndexMap<String, String>, fallback: &dyn Resolve, at: &Location) -> Result<String, Diagnostic> {
+fn expand(
+    text: &str,
+    vars: &IndexMap<String, String>,
+    fallback: &dyn Resolve,
+    at: &Location,
+) -> Result<String, Diagnostic> {
     let lookup = |name: &str| match vars.get(name) {
         Some(v) => Binding::Set(v.clone()),
         None => fallback.resolve(name),

@@ -50,7 +50,12 @@ pub struct Diagnostic {
 impl Diagnostic {
     /// A diagnostic without help text.
     pub fn new(kind: Kind, at: Location, message: impl Into<String>) -> Self {
-        Diagnostic { kind, at, message: message.into(), help: None }
+        Diagnostic {
+            kind,
+            at,
+            message: message.into(),
+            help: None,
+        }
     }
 
     /// Adds a help line.
@@ -102,12 +107,20 @@ impl Diagnostics {
 
     /// `Ok(value)` when nothing was recorded, else the diagnostics.
     pub fn into_result<T>(self, value: T) -> Result<T, Diagnostics> {
-        if self.0.is_empty() { Ok(value) } else { Err(self) }
+        if self.0.is_empty() {
+            Ok(value)
+        } else {
+            Err(self)
+        }
     }
 
     /// Renders all diagnostics with snippets, separated by blank lines.
     pub fn render(&self, sources: &Sources) -> String {
-        self.0.iter().map(|d| d.render(sources)).collect::<Vec<_>>().join("\n\n")
+        self.0
+            .iter()
+            .map(|d| d.render(sources))
+            .collect::<Vec<_>>()
+            .join("\n\n")
     }
 
     /// Iterates over the diagnostics.
@@ -143,11 +156,19 @@ impl IntoIterator for Diagnostics {
 }
 
 /// The closest candidate to `wrong`, if one is close enough to be a likely typo.
-pub fn did_you_mean<'a>(wrong: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+pub fn did_you_mean<'a>(
+    wrong: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
     let wrong_lower = wrong.to_ascii_lowercase();
     candidates
         .into_iter()
-        .map(|c| (strsim::jaro_winkler(&wrong_lower, &c.to_ascii_lowercase()), c))
+        .map(|c| {
+            (
+                strsim::jaro_winkler(&wrong_lower, &c.to_ascii_lowercase()),
+                c,
+            )
+        })
         .filter(|(score, _)| *score > 0.82)
         .max_by(|a, b| a.0.total_cmp(&b.0))
         .map(|(_, c)| c)

@@ -71,7 +71,10 @@ impl Op {
 
     /// Whether the value can come from the expression when the variable is not set.
     pub fn has_default(self) -> bool {
-        matches!(self, Op::DefaultIfEmpty | Op::DefaultIfUnset | Op::AltIfNonEmpty | Op::AltIfSet)
+        matches!(
+            self,
+            Op::DefaultIfEmpty | Op::DefaultIfUnset | Op::AltIfNonEmpty | Op::AltIfSet
+        )
     }
 }
 
@@ -100,13 +103,15 @@ impl<F: Fn(&str) -> Binding> Resolve for F {
 
 impl Resolve for std::collections::HashMap<String, String> {
     fn resolve(&self, name: &str) -> Binding {
-        self.get(name).map_or(Binding::Unset, |v| Binding::Set(v.clone()))
+        self.get(name)
+            .map_or(Binding::Unset, |v| Binding::Set(v.clone()))
     }
 }
 
 impl Resolve for indexmap::IndexMap<String, String> {
     fn resolve(&self, name: &str) -> Binding {
-        self.get(name).map_or(Binding::Unset, |v| Binding::Set(v.clone()))
+        self.get(name)
+            .map_or(Binding::Unset, |v| Binding::Set(v.clone()))
     }
 }
 
@@ -125,7 +130,12 @@ pub fn parse(text: &str, at: &Location) -> Result<Template, Diagnostic> {
     Ok(template)
 }
 
-fn parse_until(chars: &[char], pos: &mut usize, in_braces: bool, at: &Location) -> Result<Template, Diagnostic> {
+fn parse_until(
+    chars: &[char],
+    pos: &mut usize,
+    in_braces: bool,
+    at: &Location,
+) -> Result<Template, Diagnostic> {
     let mut out = Vec::new();
     let mut literal = String::new();
     while *pos < chars.len() {
@@ -147,12 +157,19 @@ fn parse_until(chars: &[char], pos: &mut usize, in_braces: bool, at: &Location) 
             Some('{') => {
                 *pos += 2;
                 let name_start = *pos;
-                while *pos < chars.len() && (chars[*pos] == '_' || chars[*pos].is_ascii_alphanumeric()) {
+                while *pos < chars.len()
+                    && (chars[*pos] == '_' || chars[*pos].is_ascii_alphanumeric())
+                {
                     *pos += 1;
                 }
                 let name: String = chars[name_start..*pos].iter().collect();
                 if !is_var_name(&name) {
-                    return Err(invalid(chars, start, at, "a variable name must start with a letter or `_` and hold only letters, digits and `_`"));
+                    return Err(invalid(
+                        chars,
+                        start,
+                        at,
+                        "a variable name must start with a letter or `_` and hold only letters, digits and `_`",
+                    ));
                 }
                 let op = match (chars.get(*pos), chars.get(*pos + 1)) {
                     (Some('}'), _) => None,
@@ -164,7 +181,12 @@ fn parse_until(chars: &[char], pos: &mut usize, in_braces: bool, at: &Location) 
                     (Some('+'), _) => Some(Op::AltIfSet),
                     (None, _) => return Err(unterminated(chars, start, at)),
                     (Some(_), _) => {
-                        return Err(invalid(chars, start, at, "expected `}` or one of `:-`, `-`, `:?`, `?`, `:+`, `+` after the name"));
+                        return Err(invalid(
+                            chars,
+                            start,
+                            at,
+                            "expected `}` or one of `:-`, `-`, `:?`, `?`, `:+`, `+` after the name",
+                        ));
                     }
                 };
                 let arg = if let Some(op) = op {
@@ -178,17 +200,29 @@ fn parse_until(chars: &[char], pos: &mut usize, in_braces: bool, at: &Location) 
                 }
                 *pos += 1;
                 flush(&mut literal, &mut out);
-                out.push(Segment::Var(VarRef { name, op, arg, offset: start }));
+                out.push(Segment::Var(VarRef {
+                    name,
+                    op,
+                    arg,
+                    offset: start,
+                }));
             }
             Some(&c) if c == '_' || c.is_ascii_alphabetic() => {
                 *pos += 1;
                 let name_start = *pos;
-                while *pos < chars.len() && (chars[*pos] == '_' || chars[*pos].is_ascii_alphanumeric()) {
+                while *pos < chars.len()
+                    && (chars[*pos] == '_' || chars[*pos].is_ascii_alphanumeric())
+                {
                     *pos += 1;
                 }
                 let name: String = chars[name_start..*pos].iter().collect();
                 flush(&mut literal, &mut out);
-                out.push(Segment::Var(VarRef { name, op: None, arg: Vec::new(), offset: start }));
+                out.push(Segment::Var(VarRef {
+                    name,
+                    op: None,
+                    arg: Vec::new(),
+                    offset: start,
+                }));
             }
             _ => {
                 literal.push('$');
@@ -208,7 +242,11 @@ fn flush(literal: &mut String, out: &mut Template) {
 
 fn excerpt(chars: &[char], start: usize) -> String {
     let s: String = chars[start..].iter().take(40).collect();
-    if chars.len() - start > 40 { format!("{s}...") } else { s }
+    if chars.len() - start > 40 {
+        format!("{s}...")
+    } else {
+        s
+    }
 }
 
 fn invalid(chars: &[char], start: usize, at: &Location, why: &str) -> Diagnostic {
@@ -221,8 +259,12 @@ fn invalid(chars: &[char], start: usize, at: &Location, why: &str) -> Diagnostic
 }
 
 fn unterminated(chars: &[char], start: usize, at: &Location) -> Diagnostic {
-    Diagnostic::new(Kind::Interpolation, at.shifted(start), format!("unterminated `${{` in `{}`", excerpt(chars, start)))
-        .with_help("close the expression with `}`, or write `$$` for a literal `$`")
+    Diagnostic::new(
+        Kind::Interpolation,
+        at.shifted(start),
+        format!("unterminated `${{` in `{}`", excerpt(chars, start)),
+    )
+    .with_help("close the expression with `}`, or write `$$` for a literal `$`")
 }
 
 /// The result of evaluating a template.
@@ -238,20 +280,44 @@ pub enum Evaluated {
 ///
 /// `at` is where the string starts; `${VAR:?msg}` failures point at the
 /// expression. Unset variables without a modifier become empty, as in compose.
-pub fn evaluate(template: &Template, vars: &dyn Resolve, at: &Location) -> Result<Evaluated, Diagnostic> {
-    let mut out = Vec::new();
-    eval_into(template, vars, at, &mut out)?;
+pub fn evaluate(
+    template: &Template,
+    vars: &dyn Resolve,
+    at: &Location,
+) -> Result<Evaluated, Diagnostic> {
+    let out = partial(template, vars, at)?;
     if out.iter().any(|s| matches!(s, Segment::Var(_))) {
         Ok(Evaluated::Partial(render(&out)))
     } else {
-        Ok(Evaluated::Text(out.into_iter().map(|s| match s {
-            Segment::Literal(l) => l,
-            Segment::Var(_) => String::new(),
-        }).collect()))
+        Ok(Evaluated::Text(
+            out.into_iter()
+                .map(|s| match s {
+                    Segment::Literal(l) => l,
+                    Segment::Var(_) => String::new(),
+                })
+                .collect(),
+        ))
     }
 }
 
-fn eval_into(template: &Template, vars: &dyn Resolve, at: &Location, out: &mut Vec<Segment>) -> Result<(), Diagnostic> {
+/// Evaluates what `vars` knows and keeps the rest: the result is a template
+/// again (render it with [`render`]), for a later pass to finish.
+pub fn partial(
+    template: &Template,
+    vars: &dyn Resolve,
+    at: &Location,
+) -> Result<Template, Diagnostic> {
+    let mut out = Vec::new();
+    eval_into(template, vars, at, &mut out)?;
+    Ok(out)
+}
+
+fn eval_into(
+    template: &Template,
+    vars: &dyn Resolve,
+    at: &Location,
+    out: &mut Vec<Segment>,
+) -> Result<(), Diagnostic> {
     for segment in template {
         match segment {
             Segment::Literal(l) => push_literal(out, l),
@@ -271,7 +337,9 @@ fn eval_into(template: &Template, vars: &dyn Resolve, at: &Location, out: &mut V
                 match var.op {
                     None => push_literal(out, value.as_deref().unwrap_or("")),
                     Some(Op::DefaultIfEmpty) if !non_empty => eval_into(&var.arg, vars, at, out)?,
-                    Some(Op::DefaultIfUnset) if value.is_none() => eval_into(&var.arg, vars, at, out)?,
+                    Some(Op::DefaultIfUnset) if value.is_none() => {
+                        eval_into(&var.arg, vars, at, out)?
+                    }
                     Some(Op::RequireNonEmpty) if !non_empty => return Err(required(var, vars, at)),
                     Some(Op::RequireSet) if value.is_none() => return Err(required(var, vars, at)),
                     Some(Op::AltIfNonEmpty) => {
@@ -311,7 +379,10 @@ fn required(var: &VarRef, vars: &dyn Resolve, at: &Location) -> Diagnostic {
     let text = if message.is_empty() {
         format!("required variable {} is missing a value", var.name)
     } else {
-        format!("required variable {} is missing a value: {message}", var.name)
+        format!(
+            "required variable {} is missing a value: {message}",
+            var.name
+        )
     };
     Diagnostic::new(Kind::RequiredVariable, at.shifted(var.offset), text)
         .with_help(format!("set {}", var.name))
@@ -342,17 +413,43 @@ pub fn escape(text: &str) -> String {
     text.replace('$', "$$")
 }
 
+/// What interpolating a tree produces.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Output {
+    /// Final values (`$$` becomes `$`); deferred variables stay as expressions.
+    Final,
+    /// Templates again (literal `$` kept as `$$`), for a later pass.
+    Template,
+}
+
 /// Interpolates every string value of `node` (mapping keys are left alone, as in compose).
 ///
 /// Errors are collected rather than stopping at the first.
-pub fn interpolate_tree(node: &mut Node, vars: &dyn Resolve, errors: &mut Vec<Diagnostic>) {
+pub fn interpolate_tree(
+    node: &mut Node,
+    vars: &dyn Resolve,
+    output: Output,
+    errors: &mut Vec<Diagnostic>,
+) {
     match &mut node.value {
-        Value::Str(s) => match parse(s, &node.at).and_then(|t| evaluate(&t, vars, &node.at)) {
-            Ok(Evaluated::Text(text) | Evaluated::Partial(text)) => *s = text,
-            Err(e) => errors.push(e),
-        },
-        Value::Seq(items) => items.iter_mut().for_each(|n| interpolate_tree(n, vars, errors)),
-        Value::Map(map) => map.iter_mut().for_each(|(_, n)| interpolate_tree(n, vars, errors)),
+        Value::Str(s) => {
+            let result = parse(s, &node.at).and_then(|t| match output {
+                Output::Template => partial(&t, vars, &node.at).map(|t| render(&t)),
+                Output::Final => evaluate(&t, vars, &node.at).map(|e| match e {
+                    Evaluated::Text(text) | Evaluated::Partial(text) => text,
+                }),
+            });
+            match result {
+                Ok(text) => *s = text,
+                Err(e) => errors.push(e),
+            }
+        }
+        Value::Seq(items) => items
+            .iter_mut()
+            .for_each(|n| interpolate_tree(n, vars, output, errors)),
+        Value::Map(map) => map
+            .iter_mut()
+            .for_each(|(_, n)| interpolate_tree(n, vars, output, errors)),
         Value::Null | Value::Bool(_) | Value::Int(_) | Value::Float(_) => {}
     }
 }
@@ -384,7 +481,10 @@ mod tests {
     }
 
     fn vars(pairs: &[(&str, &str)]) -> HashMap<String, String> {
-        pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
     }
 
     fn eval(text: &str, v: &HashMap<String, String>) -> Result<String, Diagnostic> {
@@ -401,7 +501,10 @@ mod tests {
         assert_eq!(eval("www.${HOST}", &v).ok(), Some("www.mrs.fr".into()));
         assert_eq!(eval("$HOST/x", &v).ok(), Some("mrs.fr/x".into()));
         assert_eq!(eval("${NOPE}", &v).ok(), Some(String::new()));
-        assert_eq!(eval("a$$b $${1} $1 $", &v).ok(), Some("a$b ${1} $1 $".into()));
+        assert_eq!(
+            eval("a$$b $${1} $1 $", &v).ok(),
+            Some("a$b ${1} $1 $".into())
+        );
     }
 
     #[test]
@@ -430,7 +533,10 @@ mod tests {
         let v = vars(&[("EMPTY", "")]);
         let e = eval("abc ${EMPTY:?must be set}", &v).expect_err("required");
         assert_eq!(e.kind, Kind::RequiredVariable);
-        assert_eq!(e.message, "required variable EMPTY is missing a value: must be set");
+        assert_eq!(
+            e.message,
+            "required variable EMPTY is missing a value: must be set"
+        );
         assert_eq!(e.at.to_string(), "t.yml:3:14");
         let e = eval("${UNSET?}", &v).expect_err("required");
         assert_eq!(e.message, "required variable UNSET is missing a value");
@@ -458,19 +564,27 @@ mod tests {
         let out = evaluate(&t, &resolve, &at()).expect("eval");
         assert_eq!(out, Evaluated::Partial("a$$b:${TAG:-a$$b} $$".into()));
         // A second pass with everything known gives the same as one full pass.
-        let Evaluated::Partial(rest) = out else { unreachable!() };
+        let Evaluated::Partial(rest) = out else {
+            unreachable!()
+        };
         let full = |name: &str| match name {
             "TAG" => Binding::Set("v1".into()),
             _ => Binding::Unset,
         };
         let t2 = parse(&rest, &at()).expect("parse");
-        assert_eq!(evaluate(&t2, &full, &at()).ok(), Some(Evaluated::Text("a$b:v1 $".into())));
+        assert_eq!(
+            evaluate(&t2, &full, &at()).ok(),
+            Some(Evaluated::Text("a$b:v1 $".into()))
+        );
     }
 
     #[test]
     fn lists_references() {
         let t = parse("${A:-${B}} $C", &at()).expect("parse");
-        let names: Vec<(&str, bool)> = references(&t).into_iter().map(|(v, n)| (v.name.as_str(), n)).collect();
+        let names: Vec<(&str, bool)> = references(&t)
+            .into_iter()
+            .map(|(v, n)| (v.name.as_str(), n))
+            .collect();
         assert_eq!(names, vec![("A", false), ("B", true), ("C", false)]);
     }
 }

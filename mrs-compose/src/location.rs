@@ -24,7 +24,11 @@ impl Location {
 
     /// A location for values that come from no file (defaults, the DSL).
     pub fn synthetic(origin: &str) -> Self {
-        Location { file: Arc::from(origin), line: 0, col: 0 }
+        Location {
+            file: Arc::from(origin),
+            line: 0,
+            col: 0,
+        }
     }
 
     /// Whether this location points into a real file.
@@ -34,8 +38,14 @@ impl Location {
 
     /// The same line, `chars` characters further right.
     pub fn shifted(&self, chars: usize) -> Self {
-        let col = self.col.saturating_add(u32::try_from(chars).unwrap_or(u32::MAX));
-        Location { file: self.file.clone(), line: self.line, col }
+        let col = self
+            .col
+            .saturating_add(u32::try_from(chars).unwrap_or(u32::MAX));
+        Location {
+            file: self.file.clone(),
+            line: self.line,
+            col,
+        }
     }
 }
 
@@ -111,7 +121,10 @@ mod tests {
 
     #[test]
     fn snippet_points_at_the_column() {
-        let source = Source { name: "a.yml".into(), text: "x:\n  y: '${Z}'\n".into() };
+        let source = Source {
+            name: "a.yml".into(),
+            text: "x:\n  y: '${Z}'\n".into(),
+        };
         let at = Location::new("a.yml".into(), 2, 6);
         let snippet = source.snippet(&at).expect("line 2 exists");
         assert_eq!(snippet, "   2 |   y: '${Z}'\n     |      ^");
@@ -120,8 +133,19 @@ mod tests {
 
     #[test]
     fn no_snippet_past_the_end() {
-        let source = Source { name: "a.yml".into(), text: "x: 1\n".into() };
-        assert!(source.snippet(&Location::new("a.yml".into(), 9, 1)).is_none());
-        assert!(source.snippet(&Location::new("a.yml".into(), 0, 1)).is_none());
+        let source = Source {
+            name: "a.yml".into(),
+            text: "x: 1\n".into(),
+        };
+        assert!(
+            source
+                .snippet(&Location::new("a.yml".into(), 9, 1))
+                .is_none()
+        );
+        assert!(
+            source
+                .snippet(&Location::new("a.yml".into(), 0, 1))
+                .is_none()
+        );
     }
 }

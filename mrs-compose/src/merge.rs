@@ -88,12 +88,23 @@ fn rule_for(path: &[String]) -> Rule {
     match p.as_slice() {
         ["services", _, "command" | "entrypoint"] => Rule::Replace,
         ["services", _, "healthcheck", "test"] => Rule::Replace,
-        ["services", _, "environment" | "labels" | "sysctls" | "annotations"] => Rule::KeyValue,
-        ["services", _, "build", "args" | "labels" | "additional_contexts"] => Rule::KeyValue,
+        [
+            "services",
+            _,
+            "environment" | "labels" | "sysctls" | "annotations",
+        ] => Rule::KeyValue,
+        [
+            "services",
+            _,
+            "build",
+            "args" | "labels" | "additional_contexts",
+        ] => Rule::KeyValue,
         ["services", _, "deploy", "labels"] => Rule::KeyValue,
         ["networks" | "volumes", _, "labels"] => Rule::KeyValue,
         ["services", _, "volumes", _, "volume", "labels"] => Rule::KeyValue,
-        ["services", _, "extra_hosts"] | ["services", _, "build", "extra_hosts"] => Rule::ExtraHosts,
+        ["services", _, "extra_hosts"] | ["services", _, "build", "extra_hosts"] => {
+            Rule::ExtraHosts
+        }
         ["services", _, "logging"] => Rule::Logging,
         ["services", _, "depends_on"] => Rule::DependsOn,
         ["services", _, "networks"] => Rule::ServiceNetworks,
@@ -108,9 +119,12 @@ fn rule_for(path: &[String]) -> Rule {
         [
             "services",
             _,
-            "expose" | "cap_add" | "cap_drop" | "dns" | "dns_opt" | "dns_search" | "links" | "profiles" | "tmpfs",
+            "expose" | "cap_add" | "cap_drop" | "dns" | "dns_opt" | "dns_search" | "links"
+            | "profiles" | "tmpfs",
         ] => Rule::Unique(Indexer::Scalar),
-        ["services", _, "networks", _, "aliases" | "link_local_ips"] => Rule::Unique(Indexer::Scalar),
+        ["services", _, "networks", _, "aliases" | "link_local_ips"] => {
+            Rule::Unique(Indexer::Scalar)
+        }
         ["services", _, "build", "tags" | "platforms"] => Rule::Unique(Indexer::Scalar),
         _ => Rule::Default,
     }
@@ -168,12 +182,18 @@ fn merge_node(base: &mut Node, mut over: Node, path: &mut Vec<String>) {
         }
         Rule::DependsOn => {
             to_map(base, |name, at| depends_on_entry(at).map(|n| (name, n)));
-            to_map(&mut over, |name, at| depends_on_entry(at).map(|n| (name, n)));
+            to_map(&mut over, |name, at| {
+                depends_on_entry(at).map(|n| (name, n))
+            });
             merge_default(base, over, path);
         }
         Rule::ServiceNetworks => {
-            to_map(base, |name, at| Some((name, Node::new(Value::Null, at.clone()))));
-            to_map(&mut over, |name, at| Some((name, Node::new(Value::Null, at.clone()))));
+            to_map(base, |name, at| {
+                Some((name, Node::new(Value::Null, at.clone())))
+            });
+            to_map(&mut over, |name, at| {
+                Some((name, Node::new(Value::Null, at.clone())))
+            });
             merge_default(base, over, path);
         }
         Rule::Build => {
@@ -248,8 +268,19 @@ fn merge_unique(base: &mut Node, mut over: Node, key: impl Fn(&Node) -> String) 
         return;
     };
     let Value::Seq(items) = &mut base.value else {
-        let mut node = Node { value: Value::Seq(Vec::new()), at: over.at.clone(), tag: None };
-        merge_unique(&mut node, Node { value: Value::Seq(new), ..over }, key);
+        let mut node = Node {
+            value: Value::Seq(Vec::new()),
+            at: over.at.clone(),
+            tag: None,
+        };
+        merge_unique(
+            &mut node,
+            Node {
+                value: Value::Seq(new),
+                ..over
+            },
+            key,
+        );
         *base = node;
         return;
     };
@@ -292,7 +323,11 @@ pub fn to_key_value_seq(node: &mut Node) {
                     Some(v) => format!("{k}={v}"),
                     None => k.clone(),
                 };
-                Node { value: Value::Str(text), at: e.key_at.clone(), tag: e.node.tag }
+                Node {
+                    value: Value::Str(text),
+                    at: e.key_at.clone(),
+                    tag: e.node.tag,
+                }
             })
             .collect();
         node.value = Value::Seq(items);
@@ -323,15 +358,27 @@ fn to_map(node: &mut Node, entry: impl Fn(String, &Location) -> Option<(String, 
 
 fn depends_on_entry(at: &Location) -> Option<Node> {
     let mut m = Map::new();
-    m.insert("condition".into(), at.clone(), Node::string("service_started", at.clone()));
-    m.insert("required".into(), at.clone(), Node::new(Value::Bool(true), at.clone()));
+    m.insert(
+        "condition".into(),
+        at.clone(),
+        Node::string("service_started", at.clone()),
+    );
+    m.insert(
+        "required".into(),
+        at.clone(),
+        Node::new(Value::Bool(true), at.clone()),
+    );
     Some(Node::new(Value::Map(m), at.clone()))
 }
 
 fn build_to_map(node: &mut Node) {
     if let Value::Str(context) = &node.value {
         let mut m = Map::new();
-        m.insert("context".into(), node.at.clone(), Node::string(context.clone(), node.at.clone()));
+        m.insert(
+            "context".into(),
+            node.at.clone(),
+            Node::string(context.clone(), node.at.clone()),
+        );
         node.value = Value::Map(m);
     }
 }
@@ -405,7 +452,10 @@ mod tests {
             "services:\n  a:\n    environment:\n    - A=1\n    - B\n    - C=3\n",
             "services:\n  a:\n    environment:\n      B: two\n      D:\n",
         ]);
-        assert_eq!(strings(&m, &["services", "a", "environment"]), ["A=1", "B=two", "C=3", "D"]);
+        assert_eq!(
+            strings(&m, &["services", "a", "environment"]),
+            ["A=1", "B=two", "C=3", "D"]
+        );
     }
 
     #[test]
@@ -414,8 +464,14 @@ mod tests {
             "services:\n  a:\n    labels: [x=1, y=2]\n    sysctls:\n      net.core.somaxconn: 1\n",
             "services:\n  a:\n    labels: [y=3, z=4]\n    sysctls: [net.core.somaxconn=2, kernel.x=1]\n",
         ]);
-        assert_eq!(strings(&m, &["services", "a", "labels"]), ["x=1", "y=3", "z=4"]);
-        assert_eq!(strings(&m, &["services", "a", "sysctls"]), ["net.core.somaxconn=2", "kernel.x=1"]);
+        assert_eq!(
+            strings(&m, &["services", "a", "labels"]),
+            ["x=1", "y=3", "z=4"]
+        );
+        assert_eq!(
+            strings(&m, &["services", "a", "sysctls"]),
+            ["net.core.somaxconn=2", "kernel.x=1"]
+        );
     }
 
     #[test]
@@ -424,7 +480,10 @@ mod tests {
             "services:\n  a:\n    ports: ['8000:8000', {target: 80, published: '8080'}]\n",
             "services:\n  a:\n    ports: ['8000:8000', '9000:8000', {target: 80, published: '8080', protocol: tcp, host_ip: 0.0.0.0}]\n",
         ]);
-        let ports = m.lookup(&["services", "a", "ports"]).and_then(Node::as_seq).expect("ports");
+        let ports = m
+            .lookup(&["services", "a", "ports"])
+            .and_then(Node::as_seq)
+            .expect("ports");
         assert_eq!(ports.len(), 3, "{ports:?}");
         assert_eq!(ports[2].scalar_text().as_deref(), Some("9000:8000"));
     }
@@ -435,9 +494,15 @@ mod tests {
             "services:\n  a:\n    volumes: ['./a:/data', 'logs:/log']\n",
             "services:\n  a:\n    volumes: [{type: bind, source: ./b, target: /data}, './c:/other:ro']\n",
         ]);
-        let vols = m.lookup(&["services", "a", "volumes"]).and_then(Node::as_seq).expect("volumes");
+        let vols = m
+            .lookup(&["services", "a", "volumes"])
+            .and_then(Node::as_seq)
+            .expect("volumes");
         assert_eq!(vols.len(), 3);
-        assert_eq!(vols[0].lookup(&["source"]).and_then(Node::as_str), Some("./b"));
+        assert_eq!(
+            vols[0].lookup(&["source"]).and_then(Node::as_str),
+            Some("./b")
+        );
     }
 
     #[test]
@@ -446,7 +511,10 @@ mod tests {
             "services:\n  a:\n    secrets: [s1, {source: s2, target: /x}]\n",
             "services:\n  a:\n    secrets: [{source: s3, target: /run/secrets/s1}, {source: s4, target: /x}]\n",
         ]);
-        let s = m.lookup(&["services", "a", "secrets"]).and_then(Node::as_seq).expect("secrets");
+        let s = m
+            .lookup(&["services", "a", "secrets"])
+            .and_then(Node::as_seq)
+            .expect("secrets");
         assert_eq!(s.len(), 2);
         assert_eq!(s[0].lookup(&["source"]).and_then(Node::as_str), Some("s3"));
         assert_eq!(s[1].lookup(&["source"]).and_then(Node::as_str), Some("s4"));
@@ -459,9 +527,20 @@ mod tests {
             "services:\n  a:\n    command: [c]\n    entrypoint: y z\n    healthcheck: {test: [CMD, b]}\n",
         ]);
         assert_eq!(strings(&m, &["services", "a", "command"]), ["c"]);
-        assert_eq!(m.lookup(&["services", "a", "entrypoint"]).and_then(Node::as_str), Some("y z"));
-        assert_eq!(strings(&m, &["services", "a", "healthcheck", "test"]), ["CMD", "b"]);
-        assert_eq!(m.lookup(&["services", "a", "healthcheck", "interval"]).and_then(Node::as_str), Some("5s"));
+        assert_eq!(
+            m.lookup(&["services", "a", "entrypoint"])
+                .and_then(Node::as_str),
+            Some("y z")
+        );
+        assert_eq!(
+            strings(&m, &["services", "a", "healthcheck", "test"]),
+            ["CMD", "b"]
+        );
+        assert_eq!(
+            m.lookup(&["services", "a", "healthcheck", "interval"])
+                .and_then(Node::as_str),
+            Some("5s")
+        );
     }
 
     #[test]
@@ -470,13 +549,20 @@ mod tests {
             "services:\n  a:\n    logging: {driver: json-file, options: {max-size: 1m}}\n",
             "services:\n  a:\n    logging: {options: {max-file: '3'}}\n",
         ]);
-        let opts = same.lookup(&["services", "a", "logging", "options"]).and_then(Node::as_map).expect("options");
+        let opts = same
+            .lookup(&["services", "a", "logging", "options"])
+            .and_then(Node::as_map)
+            .expect("options");
         assert_eq!(opts.len(), 2);
         let other = merged(&[
             "services:\n  a:\n    logging: {driver: json-file, options: {max-size: 1m}}\n",
             "services:\n  a:\n    logging: {driver: journald}\n",
         ]);
-        assert!(other.lookup(&["services", "a", "logging", "options"]).is_none());
+        assert!(
+            other
+                .lookup(&["services", "a", "logging", "options"])
+                .is_none()
+        );
     }
 
     #[test]
@@ -485,7 +571,10 @@ mod tests {
             "services:\n  a:\n    extra_hosts: ['h:1.1.1.1']\n",
             "services:\n  a:\n    extra_hosts: ['h:1.1.1.1', 'h:2.2.2.2']\n",
         ]);
-        assert_eq!(strings(&m, &["services", "a", "extra_hosts"]), ["h:1.1.1.1", "h:2.2.2.2"]);
+        assert_eq!(
+            strings(&m, &["services", "a", "extra_hosts"]),
+            ["h:1.1.1.1", "h:2.2.2.2"]
+        );
     }
 
     #[test]
@@ -494,11 +583,29 @@ mod tests {
             "services:\n  a:\n    networks: [default]\n    depends_on: [db]\n",
             "services:\n  a:\n    networks: [web]\n    depends_on:\n      cache: {condition: service_healthy}\n",
         ]);
-        let nets: Vec<&String> = m.lookup(&["services", "a", "networks"]).and_then(Node::as_map).expect("map").keys().collect();
+        let nets: Vec<&String> = m
+            .lookup(&["services", "a", "networks"])
+            .and_then(Node::as_map)
+            .expect("map")
+            .keys()
+            .collect();
         assert_eq!(nets, ["default", "web"]);
-        let deps = m.lookup(&["services", "a", "depends_on"]).and_then(Node::as_map).expect("map");
-        assert_eq!(deps.get("db").and_then(|d| d.lookup(&["condition"])).and_then(Node::as_str), Some("service_started"));
-        assert_eq!(deps.get("cache").and_then(|d| d.lookup(&["condition"])).and_then(Node::as_str), Some("service_healthy"));
+        let deps = m
+            .lookup(&["services", "a", "depends_on"])
+            .and_then(Node::as_map)
+            .expect("map");
+        assert_eq!(
+            deps.get("db")
+                .and_then(|d| d.lookup(&["condition"]))
+                .and_then(Node::as_str),
+            Some("service_started")
+        );
+        assert_eq!(
+            deps.get("cache")
+                .and_then(|d| d.lookup(&["condition"]))
+                .and_then(Node::as_str),
+            Some("service_healthy")
+        );
     }
 
     #[test]
@@ -507,11 +614,18 @@ mod tests {
             "services:\n  a:\n    build: .\n    ports: ['1:1']\n    environment: [A=1, B=2]\n",
             "services:\n  a:\n    build: !reset null\n    ports: !override ['2:2']\n    environment: !override [C=3]\n",
         ]);
-        let a = m.lookup(&["services", "a"]).and_then(Node::as_map).expect("a");
+        let a = m
+            .lookup(&["services", "a"])
+            .and_then(Node::as_map)
+            .expect("a");
         assert!(!a.contains_key("build"));
         assert_eq!(strings(&m, &["services", "a", "ports"]), ["2:2"]);
         assert_eq!(strings(&m, &["services", "a", "environment"]), ["C=3"]);
-        assert!(m.lookup(&["services", "a", "ports"]).and_then(|n| n.tag).is_none());
+        assert!(
+            m.lookup(&["services", "a", "ports"])
+                .and_then(|n| n.tag)
+                .is_none()
+        );
     }
 
     #[test]
@@ -520,7 +634,10 @@ mod tests {
             "services:\n  a:\n    ports: ['1:1']\n    dns: [a]\n",
             "x-r: &r\n  ports: !reset []\nservices:\n  a:\n    <<: *r\n    dns: [b]\n",
         ]);
-        let a = m.lookup(&["services", "a"]).and_then(Node::as_map).expect("a");
+        let a = m
+            .lookup(&["services", "a"])
+            .and_then(Node::as_map)
+            .expect("a");
         assert!(!a.contains_key("ports"));
         assert_eq!(strings(&m, &["services", "a", "dns"]), ["a", "b"]);
     }
@@ -531,9 +648,22 @@ mod tests {
             "services:\n  a:\n    image: x\n    restart: 'no'\nnetworks:\n  web: {driver: bridge}\n",
             "services:\n  a:\n    image: y\n  b:\n    image: z\nnetworks:\n  web: {external: true}\n",
         ]);
-        assert_eq!(m.lookup(&["services", "a", "image"]).and_then(Node::as_str), Some("y"));
-        assert_eq!(m.lookup(&["services", "b", "image"]).and_then(Node::as_str), Some("z"));
-        assert_eq!(m.lookup(&["networks", "web", "driver"]).and_then(Node::as_str), Some("bridge"));
-        assert_eq!(m.lookup(&["networks", "web", "external"]).map(|n| &n.value), Some(&Value::Bool(true)));
+        assert_eq!(
+            m.lookup(&["services", "a", "image"]).and_then(Node::as_str),
+            Some("y")
+        );
+        assert_eq!(
+            m.lookup(&["services", "b", "image"]).and_then(Node::as_str),
+            Some("z")
+        );
+        assert_eq!(
+            m.lookup(&["networks", "web", "driver"])
+                .and_then(Node::as_str),
+            Some("bridge")
+        );
+        assert_eq!(
+            m.lookup(&["networks", "web", "external"]).map(|n| &n.value),
+            Some(&Value::Bool(true))
+        );
     }
 }

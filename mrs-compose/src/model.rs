@@ -22,10 +22,18 @@ pub struct Project {
     #[serde(default, deserialize_with = "flex::map_or_null")]
     pub services: IndexMap<String, Service>,
     /// Networks by compose key.
-    #[serde(default, skip_serializing_if = "IndexMap::is_empty", deserialize_with = "flex::map_or_null")]
+    #[serde(
+        default,
+        skip_serializing_if = "IndexMap::is_empty",
+        deserialize_with = "flex::map_or_null"
+    )]
     pub networks: IndexMap<String, Network>,
     /// Named volumes by compose key.
-    #[serde(default, skip_serializing_if = "IndexMap::is_empty", deserialize_with = "flex::map_or_null")]
+    #[serde(
+        default,
+        skip_serializing_if = "IndexMap::is_empty",
+        deserialize_with = "flex::map_or_null"
+    )]
     pub volumes: IndexMap<String, Volume>,
     /// `x-` extension fields.
     #[serde(flatten)]
@@ -36,130 +44,286 @@ pub struct Project {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Service {
     /// Build instructions (never run on a server).
-    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "flex::build")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "flex::build"
+    )]
     pub build: Option<Build>,
     /// Capabilities added.
-    #[serde(default, skip_serializing_if = "Vec::is_empty", deserialize_with = "flex::strings")]
+    #[serde(
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        deserialize_with = "flex::strings"
+    )]
     pub cap_add: Vec<String>,
     /// Capabilities dropped.
-    #[serde(default, skip_serializing_if = "Vec::is_empty", deserialize_with = "flex::strings")]
+    #[serde(
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        deserialize_with = "flex::strings"
+    )]
     pub cap_drop: Vec<String>,
     /// Command, as a list of words.
-    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "flex::command")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "flex::command"
+    )]
     pub command: Option<Vec<String>>,
     /// Fixed container name.
-    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "flex::opt_string")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "flex::opt_string"
+    )]
     pub container_name: Option<String>,
     /// CPU limit.
-    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "flex::opt_f64")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "flex::opt_f64"
+    )]
     pub cpus: Option<f64>,
     /// Start-order dependencies.
-    #[serde(default, skip_serializing_if = "IndexMap::is_empty", deserialize_with = "flex::depends_on")]
+    #[serde(
+        default,
+        skip_serializing_if = "IndexMap::is_empty",
+        deserialize_with = "flex::depends_on"
+    )]
     pub depends_on: IndexMap<String, Dependency>,
     /// DNS servers.
-    #[serde(default, skip_serializing_if = "Vec::is_empty", deserialize_with = "flex::strings")]
+    #[serde(
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        deserialize_with = "flex::strings"
+    )]
     pub dns: Vec<String>,
     /// DNS options.
-    #[serde(default, skip_serializing_if = "Vec::is_empty", deserialize_with = "flex::strings")]
+    #[serde(
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        deserialize_with = "flex::strings"
+    )]
     pub dns_opt: Vec<String>,
     /// DNS search domains.
-    #[serde(default, skip_serializing_if = "Vec::is_empty", deserialize_with = "flex::strings")]
+    #[serde(
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        deserialize_with = "flex::strings"
+    )]
     pub dns_search: Vec<String>,
     /// Domain name.
-    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "flex::opt_string")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "flex::opt_string"
+    )]
     pub domainname: Option<String>,
     /// Entrypoint, as a list of words.
-    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "flex::command")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "flex::command"
+    )]
     pub entrypoint: Option<Vec<String>>,
     /// Files of `KEY=value` lines, read before `environment`.
-    #[serde(default, skip_serializing_if = "Vec::is_empty", deserialize_with = "flex::env_files")]
+    #[serde(
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        deserialize_with = "flex::env_files"
+    )]
     pub env_file: Vec<EnvFile>,
     /// Environment; `None` is a bare name (value from the deployer's environment, else unset).
-    #[serde(default, skip_serializing_if = "IndexMap::is_empty", deserialize_with = "flex::key_values")]
+    #[serde(
+        default,
+        skip_serializing_if = "IndexMap::is_empty",
+        deserialize_with = "flex::key_values"
+    )]
     pub environment: IndexMap<String, Option<String>>,
     /// Ports exposed to linked services only.
-    #[serde(default, skip_serializing_if = "Vec::is_empty", deserialize_with = "flex::strings")]
+    #[serde(
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        deserialize_with = "flex::strings"
+    )]
     pub expose: Vec<String>,
     /// Extra `/etc/hosts` entries, as `host:ip`.
-    #[serde(default, skip_serializing_if = "Vec::is_empty", deserialize_with = "flex::extra_hosts")]
+    #[serde(
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        deserialize_with = "flex::extra_hosts"
+    )]
     pub extra_hosts: Vec<String>,
     /// Health check.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub healthcheck: Option<Healthcheck>,
     /// Host name.
-    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "flex::opt_string")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "flex::opt_string"
+    )]
     pub hostname: Option<String>,
     /// Image reference.
-    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "flex::opt_string")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "flex::opt_string"
+    )]
     pub image: Option<String>,
     /// Run an init process.
-    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "flex::opt_bool")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "flex::opt_bool"
+    )]
     pub init: Option<bool>,
     /// Labels.
-    #[serde(default, skip_serializing_if = "IndexMap::is_empty", deserialize_with = "flex::labels")]
+    #[serde(
+        default,
+        skip_serializing_if = "IndexMap::is_empty",
+        deserialize_with = "flex::labels"
+    )]
     pub labels: IndexMap<String, String>,
     /// Logging driver and options.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub logging: Option<Logging>,
     /// Memory limit in bytes.
-    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "flex::opt_bytes")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "flex::opt_bytes"
+    )]
     pub mem_limit: Option<i64>,
     /// Networks the service joins.
-    #[serde(default, skip_serializing_if = "IndexMap::is_empty", deserialize_with = "flex::service_networks")]
+    #[serde(
+        default,
+        skip_serializing_if = "IndexMap::is_empty",
+        deserialize_with = "flex::service_networks"
+    )]
     pub networks: IndexMap<String, Option<ServiceNetwork>>,
     /// Process limit.
-    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "flex::opt_i64")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "flex::opt_i64"
+    )]
     pub pids_limit: Option<i64>,
     /// Published ports.
-    #[serde(default, skip_serializing_if = "Vec::is_empty", deserialize_with = "flex::ports")]
+    #[serde(
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        deserialize_with = "flex::ports"
+    )]
     pub ports: Vec<PortMapping>,
     /// Privileged mode.
-    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "flex::opt_bool")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "flex::opt_bool"
+    )]
     pub privileged: Option<bool>,
     /// When to pull the image.
-    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "flex::opt_string")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "flex::opt_string"
+    )]
     pub pull_policy: Option<String>,
     /// Read-only root filesystem.
-    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "flex::opt_bool")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "flex::opt_bool"
+    )]
     pub read_only: Option<bool>,
     /// Restart policy (`no`, `always`, `on-failure[:N]`, `unless-stopped`).
-    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "flex::opt_string")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "flex::opt_string"
+    )]
     pub restart: Option<String>,
     /// Security options.
-    #[serde(default, skip_serializing_if = "Vec::is_empty", deserialize_with = "flex::strings")]
+    #[serde(
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        deserialize_with = "flex::strings"
+    )]
     pub security_opt: Vec<String>,
     /// Size of `/dev/shm` in bytes.
-    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "flex::opt_bytes")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "flex::opt_bytes"
+    )]
     pub shm_size: Option<i64>,
     /// Keep stdin open.
-    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "flex::opt_bool")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "flex::opt_bool"
+    )]
     pub stdin_open: Option<bool>,
     /// Time to wait after the stop signal before killing.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stop_grace_period: Option<GoDuration>,
     /// Stop signal.
-    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "flex::opt_string")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "flex::opt_string"
+    )]
     pub stop_signal: Option<String>,
     /// Kernel parameters.
-    #[serde(default, skip_serializing_if = "IndexMap::is_empty", deserialize_with = "flex::labels")]
+    #[serde(
+        default,
+        skip_serializing_if = "IndexMap::is_empty",
+        deserialize_with = "flex::labels"
+    )]
     pub sysctls: IndexMap<String, String>,
     /// tmpfs mounts (`/path[:options]`).
-    #[serde(default, skip_serializing_if = "Vec::is_empty", deserialize_with = "flex::strings")]
+    #[serde(
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        deserialize_with = "flex::strings"
+    )]
     pub tmpfs: Vec<String>,
     /// Allocate a TTY.
-    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "flex::opt_bool")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "flex::opt_bool"
+    )]
     pub tty: Option<bool>,
     /// Resource limits.
-    #[serde(default, skip_serializing_if = "IndexMap::is_empty", deserialize_with = "flex::ulimits")]
+    #[serde(
+        default,
+        skip_serializing_if = "IndexMap::is_empty",
+        deserialize_with = "flex::ulimits"
+    )]
     pub ulimits: IndexMap<String, Ulimit>,
     /// User (name or uid[:gid]).
-    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "flex::opt_string")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "flex::opt_string"
+    )]
     pub user: Option<String>,
     /// Mounts.
-    #[serde(default, skip_serializing_if = "Vec::is_empty", deserialize_with = "flex::volumes")]
+    #[serde(
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        deserialize_with = "flex::volumes"
+    )]
     pub volumes: Vec<VolumeMount>,
     /// Working directory.
-    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "flex::opt_string")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "flex::opt_string"
+    )]
     pub working_dir: Option<String>,
     /// `x-` extension fields.
     #[serde(flatten)]
@@ -173,10 +337,18 @@ pub struct Build {
     #[serde(default, deserialize_with = "flex::string")]
     pub context: String,
     /// Dockerfile path.
-    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "flex::opt_string")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "flex::opt_string"
+    )]
     pub dockerfile: Option<String>,
     /// Build arguments.
-    #[serde(default, skip_serializing_if = "IndexMap::is_empty", deserialize_with = "flex::key_values")]
+    #[serde(
+        default,
+        skip_serializing_if = "IndexMap::is_empty",
+        deserialize_with = "flex::key_values"
+    )]
     pub args: IndexMap<String, Option<String>>,
     /// Other build keys, kept as written.
     #[serde(flatten)]
@@ -224,7 +396,11 @@ pub enum Condition {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Healthcheck {
     /// `["CMD", ...]`, `["CMD-SHELL", "..."]` or `["NONE"]`.
-    #[serde(default, skip_serializing_if = "Vec::is_empty", deserialize_with = "flex::health_test")]
+    #[serde(
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        deserialize_with = "flex::health_test"
+    )]
     pub test: Vec<String>,
     /// Time between checks.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -233,7 +409,11 @@ pub struct Healthcheck {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timeout: Option<GoDuration>,
     /// Failures before unhealthy.
-    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "flex::opt_u64")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "flex::opt_u64"
+    )]
     pub retries: Option<u64>,
     /// Grace period after start.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -242,7 +422,11 @@ pub struct Healthcheck {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start_interval: Option<GoDuration>,
     /// Disable the image's health check.
-    #[serde(default, skip_serializing_if = "std::ops::Not::not", deserialize_with = "flex::bool")]
+    #[serde(
+        default,
+        skip_serializing_if = "std::ops::Not::not",
+        deserialize_with = "flex::bool"
+    )]
     pub disable: bool,
 }
 
@@ -250,10 +434,18 @@ pub struct Healthcheck {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Logging {
     /// Log driver.
-    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "flex::opt_string")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "flex::opt_string"
+    )]
     pub driver: Option<String>,
     /// Driver options.
-    #[serde(default, skip_serializing_if = "IndexMap::is_empty", deserialize_with = "flex::labels")]
+    #[serde(
+        default,
+        skip_serializing_if = "IndexMap::is_empty",
+        deserialize_with = "flex::labels"
+    )]
     pub options: IndexMap<String, String>,
 }
 
@@ -261,16 +453,32 @@ pub struct Logging {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ServiceNetwork {
     /// Extra DNS names on this network.
-    #[serde(default, skip_serializing_if = "Vec::is_empty", deserialize_with = "flex::strings")]
+    #[serde(
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        deserialize_with = "flex::strings"
+    )]
     pub aliases: Vec<String>,
     /// Fixed IPv4 address.
-    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "flex::opt_string")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "flex::opt_string"
+    )]
     pub ipv4_address: Option<String>,
     /// Fixed IPv6 address.
-    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "flex::opt_string")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "flex::opt_string"
+    )]
     pub ipv6_address: Option<String>,
     /// Connection order.
-    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "flex::opt_i64")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "flex::opt_i64"
+    )]
     pub priority: Option<i64>,
     /// `x-` extension fields.
     #[serde(flatten)]
@@ -290,28 +498,60 @@ pub struct Ulimit {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Network {
     /// Engine name (`<project>_<key>` unless set).
-    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "flex::opt_string")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "flex::opt_string"
+    )]
     pub name: Option<String>,
     /// Created outside compose; never created or removed.
-    #[serde(default, skip_serializing_if = "std::ops::Not::not", deserialize_with = "flex::external")]
+    #[serde(
+        default,
+        skip_serializing_if = "std::ops::Not::not",
+        deserialize_with = "flex::external"
+    )]
     pub external: bool,
     /// Driver.
-    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "flex::opt_string")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "flex::opt_string"
+    )]
     pub driver: Option<String>,
     /// Driver options.
-    #[serde(default, skip_serializing_if = "IndexMap::is_empty", deserialize_with = "flex::labels")]
+    #[serde(
+        default,
+        skip_serializing_if = "IndexMap::is_empty",
+        deserialize_with = "flex::labels"
+    )]
     pub driver_opts: IndexMap<String, String>,
     /// Standalone containers may attach.
-    #[serde(default, skip_serializing_if = "std::ops::Not::not", deserialize_with = "flex::bool")]
+    #[serde(
+        default,
+        skip_serializing_if = "std::ops::Not::not",
+        deserialize_with = "flex::bool"
+    )]
     pub attachable: bool,
     /// No outside connectivity.
-    #[serde(default, skip_serializing_if = "std::ops::Not::not", deserialize_with = "flex::bool")]
+    #[serde(
+        default,
+        skip_serializing_if = "std::ops::Not::not",
+        deserialize_with = "flex::bool"
+    )]
     pub internal: bool,
     /// IPv6.
-    #[serde(default, skip_serializing_if = "std::ops::Not::not", deserialize_with = "flex::bool")]
+    #[serde(
+        default,
+        skip_serializing_if = "std::ops::Not::not",
+        deserialize_with = "flex::bool"
+    )]
     pub enable_ipv6: bool,
     /// Labels.
-    #[serde(default, skip_serializing_if = "IndexMap::is_empty", deserialize_with = "flex::labels")]
+    #[serde(
+        default,
+        skip_serializing_if = "IndexMap::is_empty",
+        deserialize_with = "flex::labels"
+    )]
     pub labels: IndexMap<String, String>,
     /// `x-` extension fields.
     #[serde(flatten)]
@@ -322,19 +562,39 @@ pub struct Network {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Volume {
     /// Engine name (`<project>_<key>` unless set).
-    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "flex::opt_string")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "flex::opt_string"
+    )]
     pub name: Option<String>,
     /// Created outside compose; never created or removed.
-    #[serde(default, skip_serializing_if = "std::ops::Not::not", deserialize_with = "flex::external")]
+    #[serde(
+        default,
+        skip_serializing_if = "std::ops::Not::not",
+        deserialize_with = "flex::external"
+    )]
     pub external: bool,
     /// Driver.
-    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "flex::opt_string")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "flex::opt_string"
+    )]
     pub driver: Option<String>,
     /// Driver options.
-    #[serde(default, skip_serializing_if = "IndexMap::is_empty", deserialize_with = "flex::labels")]
+    #[serde(
+        default,
+        skip_serializing_if = "IndexMap::is_empty",
+        deserialize_with = "flex::labels"
+    )]
     pub driver_opts: IndexMap<String, String>,
     /// Labels.
-    #[serde(default, skip_serializing_if = "IndexMap::is_empty", deserialize_with = "flex::labels")]
+    #[serde(
+        default,
+        skip_serializing_if = "IndexMap::is_empty",
+        deserialize_with = "flex::labels"
+    )]
     pub labels: IndexMap<String, String>,
     /// `x-` extension fields.
     #[serde(flatten)]
@@ -344,8 +604,8 @@ pub struct Volume {
 /// Deserializers that accept every form the Compose Specification allows.
 pub mod flex {
     use indexmap::IndexMap;
-    use serde::de::{self, Deserializer};
     use serde::Deserialize;
+    use serde::de::{self, Deserializer};
     use serde_json::Value;
 
     use super::{Build, Dependency, EnvFile, ServiceNetwork, Ulimit};
@@ -365,7 +625,10 @@ pub mod flex {
                 Value::String(s) => Ok(Scalar(s)),
                 Value::Number(n) => Ok(Scalar(n.to_string())),
                 Value::Bool(b) => Ok(Scalar(b.to_string())),
-                other => Err(de::Error::custom(format!("expected a string, found {}", kind(&other)))),
+                other => Err(de::Error::custom(format!(
+                    "expected a string, found {}",
+                    kind(&other)
+                ))),
             }
         }
     }
@@ -397,7 +660,10 @@ pub mod flex {
         T: Deserialize<'de> + Default,
     {
         let m: Option<IndexMap<String, Option<T>>> = Option::deserialize(d)?;
-        Ok(m.unwrap_or_default().into_iter().map(|(k, v)| (k, v.unwrap_or_default())).collect())
+        Ok(m.unwrap_or_default()
+            .into_iter()
+            .map(|(k, v)| (k, v.unwrap_or_default()))
+            .collect())
     }
 
     /// A string (numbers and booleans accepted).
@@ -423,9 +689,14 @@ pub mod flex {
             Some(Value::String(s)) => match s.to_ascii_lowercase().as_str() {
                 "true" | "yes" | "on" | "1" => Ok(Some(true)),
                 "false" | "no" | "off" | "0" | "" => Ok(Some(false)),
-                _ => Err(de::Error::custom(format!("expected a boolean, found `{s}`"))),
+                _ => Err(de::Error::custom(format!(
+                    "expected a boolean, found `{s}`"
+                ))),
             },
-            Some(other) => Err(de::Error::custom(format!("expected a boolean, found {}", kind(&other)))),
+            Some(other) => Err(de::Error::custom(format!(
+                "expected a boolean, found {}",
+                kind(&other)
+            ))),
         }
     }
 
@@ -436,7 +707,10 @@ pub mod flex {
             Value::Bool(b) => Ok(b),
             Value::Null => Ok(false),
             Value::String(s) if s == "true" || s == "false" => Ok(s == "true"),
-            other => Err(de::Error::custom(format!("expected a boolean, found {}", kind(&other)))),
+            other => Err(de::Error::custom(format!(
+                "expected a boolean, found {}",
+                kind(&other)
+            ))),
         }
     }
 
@@ -444,10 +718,15 @@ pub mod flex {
         match Option::<Value>::deserialize(d)? {
             None | Some(Value::Null) => Ok(None),
             Some(Value::Number(n)) => Ok(n.as_f64()),
-            Some(Value::String(s)) => {
-                s.trim().parse().map(Some).map_err(|_| de::Error::custom(format!("expected a number, found `{s}`")))
-            }
-            Some(other) => Err(de::Error::custom(format!("expected a number, found {}", kind(&other)))),
+            Some(Value::String(s)) => s
+                .trim()
+                .parse()
+                .map(Some)
+                .map_err(|_| de::Error::custom(format!("expected a number, found `{s}`"))),
+            Some(other) => Err(de::Error::custom(format!(
+                "expected a number, found {}",
+                kind(&other)
+            ))),
         }
     }
 
@@ -469,7 +748,9 @@ pub mod flex {
     pub fn opt_u64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
         match opt_i64(d)? {
             None => Ok(None),
-            Some(i) => u64::try_from(i).map(Some).map_err(|_| de::Error::custom(format!("expected a non-negative integer, found {i}"))),
+            Some(i) => u64::try_from(i).map(Some).map_err(|_| {
+                de::Error::custom(format!("expected a non-negative integer, found {i}"))
+            }),
         }
     }
 
@@ -477,16 +758,24 @@ pub mod flex {
     pub fn opt_bytes<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
         match Option::<Value>::deserialize(d)? {
             None | Some(Value::Null) => Ok(None),
-            Some(Value::Number(n)) => n.as_i64().map(Some).ok_or_else(|| de::Error::custom("expected a whole number of bytes")),
+            Some(Value::Number(n)) => n
+                .as_i64()
+                .map(Some)
+                .ok_or_else(|| de::Error::custom("expected a whole number of bytes")),
             Some(Value::String(s)) => parse_bytes(&s).map(Some).map_err(de::Error::custom),
-            Some(other) => Err(de::Error::custom(format!("expected a size, found {}", kind(&other)))),
+            Some(other) => Err(de::Error::custom(format!(
+                "expected a size, found {}",
+                kind(&other)
+            ))),
         }
     }
 
     /// Parses `64m`, `1g`, `512kb`, `100`.
     pub fn parse_bytes(text: &str) -> Result<i64, String> {
         let t = text.trim().to_ascii_lowercase();
-        let digits = t.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(t.len());
+        let digits = t
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .unwrap_or(t.len());
         let (num, unit) = t.split_at(digits);
         let n: f64 = num.parse().map_err(|_| format!("invalid size `{text}`"))?;
         let scale: f64 = match unit.trim_end_matches('b') {
@@ -505,11 +794,18 @@ pub mod flex {
             Value::Null => Ok(Vec::new()),
             Value::Array(items) => items
                 .iter()
-                .map(|v| scalar_text(v).ok_or_else(|| de::Error::custom(format!("expected a string, found {}", kind(v)))))
+                .map(|v| {
+                    scalar_text(v).ok_or_else(|| {
+                        de::Error::custom(format!("expected a string, found {}", kind(v)))
+                    })
+                })
                 .collect(),
-            other => scalar_text(&other)
-                .map(|s| vec![s])
-                .ok_or_else(|| de::Error::custom(format!("expected a string or a list, found {}", kind(&other)))),
+            other => scalar_text(&other).map(|s| vec![s]).ok_or_else(|| {
+                de::Error::custom(format!(
+                    "expected a string or a list, found {}",
+                    kind(&other)
+                ))
+            }),
         }
     }
 
@@ -522,10 +818,17 @@ pub mod flex {
                 .ok_or_else(|| de::Error::custom(format!("unbalanced quotes in `{s}`"))),
             Value::Array(items) => items
                 .iter()
-                .map(|v| scalar_text(v).ok_or_else(|| de::Error::custom(format!("expected a string, found {}", kind(v)))))
+                .map(|v| {
+                    scalar_text(v).ok_or_else(|| {
+                        de::Error::custom(format!("expected a string, found {}", kind(v)))
+                    })
+                })
                 .collect::<Result<Vec<_>, _>>()
                 .map(Some),
-            other => Err(de::Error::custom(format!("expected a string or a list, found {}", kind(&other)))),
+            other => Err(de::Error::custom(format!(
+                "expected a string or a list, found {}",
+                kind(&other)
+            ))),
         }
     }
 
@@ -544,19 +847,25 @@ pub mod flex {
                     None => Ok(words),
                 }
             }
-            other => Err(de::Error::custom(format!("expected a string or a list, found {}", kind(&other)))),
+            other => Err(de::Error::custom(format!(
+                "expected a string or a list, found {}",
+                kind(&other)
+            ))),
         }
     }
 
     /// `KEY=value` list, or mapping; bare keys and null values are `None`.
-    pub fn key_values<'de, D: Deserializer<'de>>(d: D) -> Result<IndexMap<String, Option<String>>, D::Error> {
+    pub fn key_values<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<IndexMap<String, Option<String>>, D::Error> {
         let mut out = IndexMap::new();
         match Value::deserialize(d)? {
             Value::Null => {}
             Value::Array(items) => {
                 for item in items {
-                    let text = scalar_text(&item)
-                        .ok_or_else(|| de::Error::custom(format!("expected `KEY=value`, found {}", kind(&item))))?;
+                    let text = scalar_text(&item).ok_or_else(|| {
+                        de::Error::custom(format!("expected `KEY=value`, found {}", kind(&item)))
+                    })?;
                     let (k, v) = match text.split_once('=') {
                         Some((k, v)) => (k.to_owned(), Some(v.to_owned())),
                         None => (text, None),
@@ -571,13 +880,21 @@ pub mod flex {
                     let v = match &v {
                         Value::Null => None,
                         other => Some(scalar_text(other).ok_or_else(|| {
-                            de::Error::custom(format!("`{k}`: expected a string, found {}", kind(other)))
+                            de::Error::custom(format!(
+                                "`{k}`: expected a string, found {}",
+                                kind(other)
+                            ))
                         })?),
                     };
                     out.insert(k, v);
                 }
             }
-            other => return Err(de::Error::custom(format!("expected a list or a mapping, found {}", kind(&other)))),
+            other => {
+                return Err(de::Error::custom(format!(
+                    "expected a list or a mapping, found {}",
+                    kind(&other)
+                )));
+            }
         }
         Ok(out)
     }
@@ -594,18 +911,25 @@ pub mod flex {
 
     /// Labels and sysctls: like [`key_values`], bare keys becoming empty strings.
     pub fn labels<'de, D: Deserializer<'de>>(d: D) -> Result<IndexMap<String, String>, D::Error> {
-        Ok(key_values(d)?.into_iter().map(|(k, v)| (k, v.unwrap_or_default())).collect())
+        Ok(key_values(d)?
+            .into_iter()
+            .map(|(k, v)| (k, v.unwrap_or_default()))
+            .collect())
     }
 
     /// `extra_hosts` as a list (`host:ip` or `host=ip`) or mapping, normalised to `host:ip`.
     pub fn extra_hosts<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
         match Value::deserialize(d)? {
             Value::Null => Ok(Vec::new()),
-            Value::Object(map) => Ok(map.iter().map(|(k, v)| format!("{k}:{}", scalar_text(v).unwrap_or_default())).collect()),
+            Value::Object(map) => Ok(map
+                .iter()
+                .map(|(k, v)| format!("{k}:{}", scalar_text(v).unwrap_or_default()))
+                .collect()),
             Value::Array(items) => items
                 .iter()
                 .map(|v| {
-                    let text = scalar_text(v).ok_or_else(|| de::Error::custom("expected `host:ip`"))?;
+                    let text =
+                        scalar_text(v).ok_or_else(|| de::Error::custom("expected `host:ip`"))?;
                     match text.split_once('=') {
                         Some((h, ip)) => Ok(format!("{h}:{ip}")),
                         None if text.contains(':') => Ok(text),
@@ -613,7 +937,10 @@ pub mod flex {
                     }
                 })
                 .collect(),
-            other => Err(de::Error::custom(format!("expected a list or a mapping, found {}", kind(&other)))),
+            other => Err(de::Error::custom(format!(
+                "expected a list or a mapping, found {}",
+                kind(&other)
+            ))),
         }
     }
 
@@ -621,9 +948,17 @@ pub mod flex {
     pub fn build<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Build>, D::Error> {
         match Value::deserialize(d)? {
             Value::Null => Ok(None),
-            Value::String(context) => Ok(Some(Build { context, ..Build::default() })),
-            v @ Value::Object(_) => serde_json::from_value(v).map(Some).map_err(de::Error::custom),
-            other => Err(de::Error::custom(format!("expected a string or a mapping, found {}", kind(&other)))),
+            Value::String(context) => Ok(Some(Build {
+                context,
+                ..Build::default()
+            })),
+            v @ Value::Object(_) => serde_json::from_value(v)
+                .map(Some)
+                .map_err(de::Error::custom),
+            other => Err(de::Error::custom(format!(
+                "expected a string or a mapping, found {}",
+                kind(&other)
+            ))),
         }
     }
 
@@ -637,49 +972,81 @@ pub mod flex {
         items
             .into_iter()
             .map(|item| match item {
-                Value::String(path) => Ok(EnvFile { path, required: true }),
+                Value::String(path) => Ok(EnvFile {
+                    path,
+                    required: true,
+                }),
                 v @ Value::Object(_) => serde_json::from_value(v).map_err(de::Error::custom),
-                other => Err(de::Error::custom(format!("expected a path, found {}", kind(&other)))),
+                other => Err(de::Error::custom(format!(
+                    "expected a path, found {}",
+                    kind(&other)
+                ))),
             })
             .collect()
     }
 
     /// `depends_on`: a list of names, or a mapping with conditions.
-    pub fn depends_on<'de, D: Deserializer<'de>>(d: D) -> Result<IndexMap<String, Dependency>, D::Error> {
-        let started = || Dependency { condition: super::Condition::ServiceStarted, restart: false, required: true };
+    pub fn depends_on<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<IndexMap<String, Dependency>, D::Error> {
+        let started = || Dependency {
+            condition: super::Condition::ServiceStarted,
+            restart: false,
+            required: true,
+        };
         match Value::deserialize(d)? {
             Value::Null => Ok(IndexMap::new()),
             Value::Array(items) => items
                 .iter()
-                .map(|v| scalar_text(v).map(|n| (n, started())).ok_or_else(|| de::Error::custom("expected a service name")))
+                .map(|v| {
+                    scalar_text(v)
+                        .map(|n| (n, started()))
+                        .ok_or_else(|| de::Error::custom("expected a service name"))
+                })
                 .collect(),
             Value::Object(map) => map
                 .into_iter()
                 .map(|(k, v)| match v {
                     Value::Null => Ok((k, started())),
-                    v => serde_json::from_value(v).map(|dep| (k.clone(), dep)).map_err(|e| de::Error::custom(format!("`{k}`: {e}"))),
+                    v => serde_json::from_value(v)
+                        .map(|dep| (k.clone(), dep))
+                        .map_err(|e| de::Error::custom(format!("`{k}`: {e}"))),
                 })
                 .collect(),
-            other => Err(de::Error::custom(format!("expected a list or a mapping, found {}", kind(&other)))),
+            other => Err(de::Error::custom(format!(
+                "expected a list or a mapping, found {}",
+                kind(&other)
+            ))),
         }
     }
 
     /// Service `networks`: a list of names, or a mapping to options.
-    pub fn service_networks<'de, D: Deserializer<'de>>(d: D) -> Result<IndexMap<String, Option<ServiceNetwork>>, D::Error> {
+    pub fn service_networks<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<IndexMap<String, Option<ServiceNetwork>>, D::Error> {
         match Value::deserialize(d)? {
             Value::Null => Ok(IndexMap::new()),
             Value::Array(items) => items
                 .iter()
-                .map(|v| scalar_text(v).map(|n| (n, None)).ok_or_else(|| de::Error::custom("expected a network name")))
+                .map(|v| {
+                    scalar_text(v)
+                        .map(|n| (n, None))
+                        .ok_or_else(|| de::Error::custom("expected a network name"))
+                })
                 .collect(),
             Value::Object(map) => map
                 .into_iter()
                 .map(|(k, v)| match v {
                     Value::Null => Ok((k, None)),
-                    v => serde_json::from_value(v).map(|n| (k.clone(), Some(n))).map_err(|e| de::Error::custom(format!("`{k}`: {e}"))),
+                    v => serde_json::from_value(v)
+                        .map(|n| (k.clone(), Some(n)))
+                        .map_err(|e| de::Error::custom(format!("`{k}`: {e}"))),
                 })
                 .collect(),
-            other => Err(de::Error::custom(format!("expected a list or a mapping, found {}", kind(&other)))),
+            other => Err(de::Error::custom(format!(
+                "expected a list or a mapping, found {}",
+                kind(&other)
+            ))),
         }
     }
 
@@ -695,7 +1062,9 @@ pub mod flex {
                     Value::Object(_) => serde_json::from_value(v.clone()).ok(),
                     _ => None,
                 };
-                limit.map(|l| (k.clone(), l)).ok_or_else(|| de::Error::custom(format!("`{k}`: expected a number or {{soft, hard}}")))
+                limit.map(|l| (k.clone(), l)).ok_or_else(|| {
+                    de::Error::custom(format!("`{k}`: expected a number or {{soft, hard}}"))
+                })
             })
             .collect()
     }
@@ -706,29 +1075,41 @@ pub mod flex {
         let mut out = Vec::new();
         for item in items.unwrap_or_default() {
             match item {
-                Value::Number(n) => out.extend(ports::parse_short(&n.to_string()).map_err(de::Error::custom)?),
+                Value::Number(n) => {
+                    out.extend(ports::parse_short(&n.to_string()).map_err(de::Error::custom)?)
+                }
                 Value::String(s) => out.extend(ports::parse_short(&s).map_err(de::Error::custom)?),
                 Value::Object(mut map) => {
                     for key in ["published", "target"] {
                         if let Some(v) = map.get_mut(key) {
                             if let Some(text) = scalar_text(v) {
                                 *v = if key == "target" {
-                                    Value::from(text.parse::<u16>().map_err(|_| de::Error::custom(format!("invalid containerPort: {text}")))?)
+                                    Value::from(text.parse::<u16>().map_err(|_| {
+                                        de::Error::custom(format!("invalid containerPort: {text}"))
+                                    })?)
                                 } else {
-                                    ports::parse_range(&text).map_err(|_| de::Error::custom(format!("invalid hostPort: {text}")))?;
+                                    ports::parse_range(&text).map_err(|_| {
+                                        de::Error::custom(format!("invalid hostPort: {text}"))
+                                    })?;
                                     Value::String(text)
                                 };
                             }
                         }
                     }
-                    let mut p: PortMapping = serde_json::from_value(Value::Object(map)).map_err(de::Error::custom)?;
+                    let mut p: PortMapping =
+                        serde_json::from_value(Value::Object(map)).map_err(de::Error::custom)?;
                     p.protocol = p.protocol.to_ascii_lowercase();
                     if !matches!(p.protocol.as_str(), "tcp" | "udp" | "sctp") {
                         return Err(de::Error::custom(format!("invalid proto: {}", p.protocol)));
                     }
                     out.push(p);
                 }
-                other => return Err(de::Error::custom(format!("expected a port, found {}", kind(&other)))),
+                other => {
+                    return Err(de::Error::custom(format!(
+                        "expected a port, found {}",
+                        kind(&other)
+                    )));
+                }
             }
         }
         Ok(out)
@@ -743,23 +1124,37 @@ pub mod flex {
             .map(|item| match item {
                 Value::String(s) => volumes::parse_short(&s).map_err(de::Error::custom),
                 v @ Value::Object(_) => {
-                    let mut m: VolumeMount = serde_json::from_value(v).map_err(de::Error::custom)?;
+                    let mut m: VolumeMount =
+                        serde_json::from_value(v).map_err(de::Error::custom)?;
                     if m.kind == volumes::MountKind::Bind && m.bind.is_none() {
-                        m.bind = Some(volumes::BindOptions { create_host_path: true, ..Default::default() });
+                        m.bind = Some(volumes::BindOptions {
+                            create_host_path: true,
+                            ..Default::default()
+                        });
                     }
                     if !m.target.starts_with('/') {
-                        return Err(de::Error::custom(format!("the container path `{}` must be absolute", m.target)));
+                        return Err(de::Error::custom(format!(
+                            "the container path `{}` must be absolute",
+                            m.target
+                        )));
                     }
                     Ok(m)
                 }
-                other => Err(de::Error::custom(format!("expected a volume, found {}", kind(&other)))),
+                other => Err(de::Error::custom(format!(
+                    "expected a volume, found {}",
+                    kind(&other)
+                ))),
             })
             .collect()
     }
 
     impl Default for super::Dependency {
         fn default() -> Self {
-            super::Dependency { condition: super::Condition::ServiceStarted, restart: false, required: true }
+            super::Dependency {
+                condition: super::Condition::ServiceStarted,
+                restart: false,
+                required: true,
+            }
         }
     }
 

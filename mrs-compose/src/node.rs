@@ -148,7 +148,11 @@ impl IntoIterator for Map {
 impl Node {
     /// A node without a merge tag.
     pub fn new(value: Value, at: Location) -> Self {
-        Node { value, at, tag: None }
+        Node {
+            value,
+            at,
+            tag: None,
+        }
     }
 
     /// A string node.
@@ -207,7 +211,8 @@ impl Node {
 
     /// Follows a path of mapping keys.
     pub fn lookup(&self, path: &[&str]) -> Option<&Node> {
-        path.iter().try_fold(self, |node, key| node.as_map()?.get(key))
+        path.iter()
+            .try_fold(self, |node, key| node.as_map()?.get(key))
     }
 
     /// The deepest node along a path of mapping keys (this node if the first key is missing).
@@ -228,10 +233,14 @@ impl Node {
             Value::Null => serde_json::Value::Null,
             Value::Bool(b) => serde_json::Value::Bool(*b),
             Value::Int(i) => serde_json::Value::from(*i),
-            Value::Float(f) => serde_json::Number::from_f64(*f)
-                .map_or_else(|| serde_json::Value::String(f.to_string()), serde_json::Value::Number),
+            Value::Float(f) => serde_json::Number::from_f64(*f).map_or_else(
+                || serde_json::Value::String(f.to_string()),
+                serde_json::Value::Number,
+            ),
             Value::Str(s) => serde_json::Value::String(s.clone()),
-            Value::Seq(items) => serde_json::Value::Array(items.iter().map(Node::to_json).collect()),
+            Value::Seq(items) => {
+                serde_json::Value::Array(items.iter().map(Node::to_json).collect())
+            }
             Value::Map(map) => serde_json::Value::Object(
                 map.iter().map(|(k, v)| (k.clone(), v.to_json())).collect(),
             ),
@@ -263,7 +272,11 @@ impl Node {
     }
 
     /// Visits every node, depth first, with its path of keys and indices.
-    pub fn walk<'a>(&'a self, path: &mut Vec<PathItem<'a>>, visit: &mut impl FnMut(&[PathItem<'a>], &'a Node)) {
+    pub fn walk<'a>(
+        &'a self,
+        path: &mut Vec<PathItem<'a>>,
+        visit: &mut impl FnMut(&[PathItem<'a>], &'a Node),
+    ) {
         visit(path, self);
         match &self.value {
             Value::Seq(items) => {

@@ -30,7 +30,11 @@ fn escape_dollars(value: Value) -> Value {
     match value {
         Value::String(s) => Value::String(s.replace('$', "$$")),
         Value::Array(items) => Value::Array(items.into_iter().map(escape_dollars).collect()),
-        Value::Object(map) => Value::Object(map.into_iter().map(|(k, v)| (k, escape_dollars(v))).collect()),
+        Value::Object(map) => Value::Object(
+            map.into_iter()
+                .map(|(k, v)| (k, escape_dollars(v)))
+                .collect(),
+        ),
         other => other,
     }
 }
@@ -107,10 +111,16 @@ fn scalar(v: &Value) -> String {
 /// A string as a YAML scalar: plain when it reads back as the same string, else double-quoted.
 fn string(s: &str) -> String {
     let plain_ok = !s.is_empty()
-        && s.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '/' | '-' | '@' | '+' | '='))
+        && s.chars().all(|c| {
+            c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '/' | '-' | '@' | '+' | '=')
+        })
         && !s.starts_with(['-', '.', '@'])
         && matches!(plain_scalar(s), crate::node::Value::Str(_));
-    if plain_ok { s.to_owned() } else { serde_json::to_string(s).unwrap_or_default() }
+    if plain_ok {
+        s.to_owned()
+    } else {
+        serde_json::to_string(s).unwrap_or_default()
+    }
 }
 
 #[cfg(test)]
@@ -125,15 +135,26 @@ mod tests {
             "x-e": [[], {}, null, 1.5, "-x"]
         });
         let text = to_yaml(&value);
-        let back = crate::yaml::load("out.yml", &text).expect("valid yaml").to_json();
+        let back = crate::yaml::load("out.yml", &text)
+            .expect("valid yaml")
+            .to_json();
         assert_eq!(back, value, "{text}");
     }
 
     #[test]
     fn dollars_are_escaped() {
-        let p = Project { name: Some("p".into()), ..Project::default() };
+        let p = Project {
+            name: Some("p".into()),
+            ..Project::default()
+        };
         let mut p = p;
-        p.services.insert("a".into(), crate::model::Service { image: Some("$x".into()), ..Default::default() });
+        p.services.insert(
+            "a".into(),
+            crate::model::Service {
+                image: Some("$x".into()),
+                ..Default::default()
+            },
+        );
         assert!(render(&p, Format::Yaml).contains("\"$$x\""));
     }
 }

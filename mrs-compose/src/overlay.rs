@@ -35,22 +35,36 @@ impl Overlay {
         let mut errors = Vec::new();
         schema::check(&tree, &mut errors);
         check_expressions(&tree, &mut errors);
-        Diagnostics(errors).into_result(Overlay { source: Source { name: Arc::from(name), text: text.to_owned() }, tree })
+        Diagnostics(errors).into_result(Overlay {
+            source: Source {
+                name: Arc::from(name),
+                text: text.to_owned(),
+            },
+            tree,
+        })
     }
 
     /// Reads and parses a file; `name` is what locations will call it.
     pub fn read(path: &std::path::Path, name: &str) -> Result<Overlay, Diagnostics> {
         let text = std::fs::read_to_string(path).map_err(|e| {
-            Diagnostic::new(Kind::Io, crate::location::Location::synthetic(name), format!("cannot read {}: {e}", path.display()))
+            Diagnostic::new(
+                Kind::Io,
+                crate::location::Location::synthetic(name),
+                format!("cannot read {}: {e}", path.display()),
+            )
         })?;
         Overlay::parse(name, &text)
     }
 
     /// The tree with every string value interpolated against `vars`.
-    pub fn interpolate(&self, vars: &dyn Resolve) -> Result<Node, Diagnostics> {
+    pub fn interpolate(
+        &self,
+        vars: &dyn Resolve,
+        output: interpolate::Output,
+    ) -> Result<Node, Diagnostics> {
         let mut tree = self.tree.clone();
         let mut errors = Vec::new();
-        interpolate::interpolate_tree(&mut tree, vars, &mut errors);
+        interpolate::interpolate_tree(&mut tree, vars, output, &mut errors);
         Diagnostics(errors).into_result(tree)
     }
 }

@@ -61,7 +61,11 @@ impl PortMapping {
 impl fmt::Display for PortMapping {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if let Some(ip) = &self.host_ip {
-            if ip.contains(':') { write!(f, "[{ip}]:")? } else { write!(f, "{ip}:")? }
+            if ip.contains(':') {
+                write!(f, "[{ip}]:")?
+            } else {
+                write!(f, "{ip}:")?
+            }
         }
         if let Some(p) = &self.published {
             write!(f, "{p}:")?;
@@ -118,7 +122,8 @@ pub fn parse_short(spec: &str) -> Result<Vec<PortMapping>, PortError> {
     if container.is_empty() {
         return Err(PortError::Empty(format!("{spec}")));
     }
-    let (c_start, c_end) = parse_range(container).map_err(|_| PortError::ContainerPort(container.to_owned()))?;
+    let (c_start, c_end) =
+        parse_range(container).map_err(|_| PortError::ContainerPort(container.to_owned()))?;
     let host_range = match host {
         None | Some("") => None,
         Some(h) => Some(parse_range(h).map_err(|_| PortError::HostPort(h.to_owned()))?),
@@ -129,14 +134,27 @@ pub fn parse_short(spec: &str) -> Result<Vec<PortMapping>, PortError> {
         Some((h_start, h_end)) if h_end - h_start != count => {
             if count == 0 {
                 // A pool of host ports for one container port.
-                out.push(mapping(c_start, Some(format!("{h_start}-{h_end}")), &host_ip, &protocol));
+                out.push(mapping(
+                    c_start,
+                    Some(format!("{h_start}-{h_end}")),
+                    &host_ip,
+                    &protocol,
+                ));
             } else {
-                return Err(PortError::Ranges(container.to_owned(), host.unwrap_or_default().to_owned()));
+                return Err(PortError::Ranges(
+                    container.to_owned(),
+                    host.unwrap_or_default().to_owned(),
+                ));
             }
         }
         Some((h_start, _)) => {
             for i in 0..=count {
-                out.push(mapping(c_start + i, Some((h_start + i).to_string()), &host_ip, &protocol));
+                out.push(mapping(
+                    c_start + i,
+                    Some((h_start + i).to_string()),
+                    &host_ip,
+                    &protocol,
+                ));
             }
         }
         None => {
@@ -148,7 +166,12 @@ pub fn parse_short(spec: &str) -> Result<Vec<PortMapping>, PortError> {
     Ok(out)
 }
 
-fn mapping(target: u16, published: Option<String>, host_ip: &Option<String>, protocol: &str) -> PortMapping {
+fn mapping(
+    target: u16,
+    published: Option<String>,
+    host_ip: &Option<String>,
+    protocol: &str,
+) -> PortMapping {
     PortMapping {
         target,
         published,
@@ -163,9 +186,14 @@ fn mapping(target: u16, published: Option<String>, host_ip: &Option<String>, pro
 /// Splits off a leading host address (`1.2.3.4:` or `[::1]:`) when there is one.
 fn split_ip(spec: &str) -> Result<(Option<String>, &str), PortError> {
     if let Some(rest) = spec.strip_prefix('[') {
-        let (ip, rest) = rest.split_once(']').ok_or_else(|| PortError::Ip(spec.to_owned()))?;
-        let rest = rest.strip_prefix(':').ok_or_else(|| PortError::Spec(spec.to_owned()))?;
-        ip.parse::<IpAddr>().map_err(|_| PortError::Ip(ip.to_owned()))?;
+        let (ip, rest) = rest
+            .split_once(']')
+            .ok_or_else(|| PortError::Ip(spec.to_owned()))?;
+        let rest = rest
+            .strip_prefix(':')
+            .ok_or_else(|| PortError::Spec(spec.to_owned()))?;
+        ip.parse::<IpAddr>()
+            .map_err(|_| PortError::Ip(ip.to_owned()))?;
         return Ok((Some(ip.to_owned()), rest));
     }
     let parts: Vec<&str> = spec.split(':').collect();
@@ -174,7 +202,8 @@ fn split_ip(spec: &str) -> Result<(Option<String>, &str), PortError> {
         if ip.is_empty() {
             return Ok((None, &spec[1..]));
         }
-        ip.parse::<IpAddr>().map_err(|_| PortError::Ip(ip.to_owned()))?;
+        ip.parse::<IpAddr>()
+            .map_err(|_| PortError::Ip(ip.to_owned()))?;
         return Ok((Some(ip.to_owned()), &spec[ip.len() + 1..]));
     }
     Ok((None, spec))
@@ -207,9 +236,20 @@ mod tests {
     #[test]
     fn short_forms() {
         let p = one("8000:8000");
-        assert_eq!((p.target, p.published.as_deref(), p.host_ip.as_deref()), (8000, Some("8000"), None));
+        assert_eq!(
+            (p.target, p.published.as_deref(), p.host_ip.as_deref()),
+            (8000, Some("8000"), None)
+        );
         let p = one("127.0.0.1:8080:80/udp");
-        assert_eq!((p.target, p.host_port(), p.host_ip.as_deref(), p.protocol.as_str()), (80, Some(8080), Some("127.0.0.1"), "udp"));
+        assert_eq!(
+            (
+                p.target,
+                p.host_port(),
+                p.host_ip.as_deref(),
+                p.protocol.as_str()
+            ),
+            (80, Some(8080), Some("127.0.0.1"), "udp")
+        );
         let p = one("[::1]:8080:80");
         assert_eq!(p.host_ip.as_deref(), Some("::1"));
         assert_eq!(p.to_string(), "[::1]:8080:80/tcp");
@@ -225,10 +265,19 @@ mod tests {
     #[test]
     fn errors_use_compose_wording() {
         assert_eq!(parse_short("80/xyz"), Err(PortError::Proto("xyz".into())));
-        assert_eq!(parse_short("1.2.3:80:80"), Err(PortError::Ip("1.2.3".into())));
-        assert_eq!(parse_short("8000:70000"), Err(PortError::ContainerPort("70000".into())));
+        assert_eq!(
+            parse_short("1.2.3:80:80"),
+            Err(PortError::Ip("1.2.3".into()))
+        );
+        assert_eq!(
+            parse_short("8000:70000"),
+            Err(PortError::ContainerPort("70000".into()))
+        );
         assert_eq!(parse_short("0:80"), Err(PortError::HostPort("0".into())));
-        assert_eq!(parse_short("8000-8001:80-82"), Err(PortError::Ranges("80-82".into(), "8000-8001".into())));
+        assert_eq!(
+            parse_short("8000-8001:80-82"),
+            Err(PortError::Ranges("80-82".into(), "8000-8001".into()))
+        );
         assert!(matches!(parse_short("1:2:3:4"), Err(PortError::Spec(_))));
         assert!(parse_short("").is_err());
     }

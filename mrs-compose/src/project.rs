@@ -14,11 +14,15 @@ use crate::overlay::Overlay;
 use crate::volumes::MountKind;
 
 /// Interpolates each overlay on its own, then merges them in order.
-pub fn merge_overlays<'a>(overlays: impl IntoIterator<Item = &'a Overlay>, vars: &dyn Resolve) -> Result<Node, Diagnostics> {
+pub fn merge_overlays<'a>(
+    overlays: impl IntoIterator<Item = &'a Overlay>,
+    vars: &dyn Resolve,
+    output: crate::interpolate::Output,
+) -> Result<Node, Diagnostics> {
     let mut errors = Diagnostics::default();
     let mut trees = Vec::new();
     for overlay in overlays {
-        match overlay.interpolate(vars) {
+        match overlay.interpolate(vars, output) {
             Ok(tree) => trees.push(tree),
             Err(e) => errors.0.extend(e),
         }
@@ -27,7 +31,12 @@ pub fn merge_overlays<'a>(overlays: impl IntoIterator<Item = &'a Overlay>, vars:
         return Err(errors);
     }
     let mut it = trees.into_iter();
-    let first = it.next().unwrap_or_else(|| Node::new(Value::Map(crate::node::Map::new()), Location::synthetic("(no overlay)")));
+    let first = it.next().unwrap_or_else(|| {
+        Node::new(
+            Value::Map(crate::node::Map::new()),
+            Location::synthetic("(no overlay)"),
+        )
+    });
     Ok(merge::merge_all(first, it))
 }
 
@@ -65,7 +74,12 @@ fn locate(tree: &Node, path: &serde_path_to_error::Path) -> Location {
 /// networks join `default`; networks and volumes get their engine names;
 /// references to services, networks and volumes are checked, and
 /// dependency cycles refused. `tree` locates errors.
-pub fn normalize(project: &mut Project, name: &str, vars: &dyn Resolve, tree: &Node) -> Result<(), Diagnostics> {
+pub fn normalize(
+    project: &mut Project,
+    name: &str,
+    vars: &dyn Resolve,
+    tree: &Node,
+) -> Result<(), Diagnostics> {
     let mut errors = Diagnostics::default();
     project.name = Some(name.to_owned());
     let at = |path: &[&str]| tree.closest(path).at.clone();
@@ -80,9 +94,14 @@ pub fn normalize(project: &mut Project, name: &str, vars: &dyn Resolve, tree: &N
         }
     }
 
-    let needs_default = project.services.values().any(|s| s.networks.is_empty() || s.networks.contains_key("default"));
+    let needs_default = project
+        .services
+        .values()
+        .any(|s| s.networks.is_empty() || s.networks.contains_key("default"));
     if needs_default && !project.networks.contains_key("default") {
-        project.networks.insert("default".into(), Network::default());
+        project
+            .networks
+            .insert("default".into(), Network::default());
     }
     for service in project.services.values_mut() {
         if service.networks.is_empty() {
@@ -91,12 +110,20 @@ pub fn normalize(project: &mut Project, name: &str, vars: &dyn Resolve, tree: &N
     }
     for (key, network) in project.networks.iter_mut() {
         if network.name.is_none() {
-            network.name = Some(if network.external { key.clone() } else { format!("{name}_{key}") });
+            network.name = Some(if network.external {
+                key.clone()
+            } else {
+                format!("{name}_{key}")
+            });
         }
     }
     for (key, volume) in project.volumes.iter_mut() {
         if volume.name.is_none() {
-            volume.name = Some(if volume.external { key.clone() } else { format!("{name}_{key}") });
+            volume.name = Some(if volume.external {
+                key.clone()
+            } else {
+                format!("{name}_{key}")
+            });
         }
     }
 
@@ -106,7 +133,13 @@ pub fn normalize(project: &mut Project, name: &str, vars: &dyn Resolve, tree: &N
     for (sname, service) in &project.services {
         for net in service.networks.keys() {
             if !project.networks.contains_key(net) {
-                errors.push(undefined("network", sname, net, &network_names, at(&["services", sname, "networks"])));
+                errors.push(undefined(
+                    "network",
+                    sname,
+                    net,
+                    &network_names,
+                    at(&["services", sname, "networks"]),
+                ));
             }
         }
         for dep in service.depends_on.keys() {
@@ -126,30 +159,52 @@ pub fn normalize(project: &mut Project, name: &str, vars: &dyn Resolve, tree: &N
             if mount.kind == MountKind::Volume {
                 if let Some(source) = &mount.source {
                     if !project.volumes.contains_key(source) {
-                        errors.push(undefined("volume", sname, source, &volume_names, at(&["services", sname, "volumes"])));
+                        errors.push(undefined(
+                            "volume",
+                            sname,
+                            source,
+                            &volume_names,
+                            at(&["services", sname, "volumes"]),
+                        ));
                     }
                 }
             }
         }
         if let Some(restart) = &service.restart {
-            let ok = matches!(restart.as_str(), "no" | "always" | "unless-stopped" | "on-failure")
-                || restart.strip_prefix("on-failure:").is_some_and(|n| n.parse::<u32>().is_ok());
+            let ok = matches!(
+                restart.as_str(),
+                "no" | "always" | "unless-stopped" | "on-failure"
+            ) || restart
+                .strip_prefix("on-failure:")
+                .is_some_and(|n| n.parse::<u32>().is_ok());
             if !ok {
                 errors.push(
-                    Diagnostic::new(Kind::Type, at(&["services", sname, "restart"]), format!("invalid restart policy `{restart}`"))
-                        .with_help("use `no`, `always`, `on-failure[:N]` or `unless-stopped`"),
+                    Diagnostic::new(
+                        Kind::Type,
+                        at(&["services", sname, "restart"]),
+                        format!("invalid restart policy `{restart}`"),
+                    )
+                    .with_help("use `no`, `always`, `on-failure[:N]` or `unless-stopped`"),
                 );
             }
         }
     }
     if let Err(cycle) = start_order(project) {
-        errors.push(Diagnostic::new(Kind::Reference, at(&["services"]), format!("dependency cycle detected: {}", cycle.join(" -> "))));
+        errors.push(Diagnostic::new(
+            Kind::Reference,
+            at(&["services"]),
+            format!("dependency cycle detected: {}", cycle.join(" -> ")),
+        ));
     }
     errors.into_result(())
 }
 
 fn undefined(what: &str, service: &str, name: &str, known: &[String], at: Location) -> Diagnostic {
-    let mut d = Diagnostic::new(Kind::Reference, at, format!("service \"{service}\" refers to undefined {what} {name}"));
+    let mut d = Diagnostic::new(
+        Kind::Reference,
+        at,
+        format!("service \"{service}\" refers to undefined {what} {name}"),
+    );
     if let Some(s) = did_you_mean(name, known.iter().map(String::as_str)) {
         d = d.with_help(format!("did you mean `{s}`?"));
     } else {
@@ -210,7 +265,9 @@ pub struct NameSources<'a> {
 }
 
 /// Picks the project name as compose does.
-pub fn project_name(sources: &NameSources<'_>) -> Result<String, crate::project_name::ProjectNameError> {
+pub fn project_name(
+    sources: &NameSources<'_>,
+) -> Result<String, crate::project_name::ProjectNameError> {
     use crate::project_name::{derive, validate};
     if let Some(flag) = sources.flag {
         return validate(flag).map(str::to_owned);
@@ -241,7 +298,11 @@ pub struct Loaded {
 ///
 /// `name` picks the project name from the merged `name:` when given the
 /// other sources (see [`project_name`]).
-pub fn load(overlays: &[Overlay], vars: &dyn Resolve, names: NameSources<'_>) -> Result<Loaded, Diagnostics> {
+pub fn load(
+    overlays: &[Overlay],
+    vars: &dyn Resolve,
+    names: NameSources<'_>,
+) -> Result<Loaded, Diagnostics> {
     let mut sources = Sources::default();
     for o in overlays {
         sources.insert(o.source.clone());
@@ -257,16 +318,29 @@ pub fn load(overlays: &[Overlay], vars: &dyn Resolve, names: NameSources<'_>) ->
             }
         }
     }
-    let tree = merge_overlays(overlays, vars)?;
+    let tree = merge_overlays(overlays, vars, crate::interpolate::Output::Final)?;
     let mut project = decode(&tree)?;
     let file_name = tree.lookup(&["name"]).and_then(Node::scalar_text);
-    let names = NameSources { file: names.file.or(file_name), ..names };
+    let names = NameSources {
+        file: names.file.or(file_name),
+        ..names
+    };
     let name = project_name(&names).map_err(|e| {
-        let at = tree.lookup(&["name"]).map_or_else(|| Location::synthetic("project name"), |n| n.at.clone());
-        Diagnostics::from(Diagnostic::new(Kind::ProjectName, at, e.to_string()).with_help("pass a valid name with -p"))
+        let at = tree
+            .lookup(&["name"])
+            .map_or_else(|| Location::synthetic("project name"), |n| n.at.clone());
+        Diagnostics::from(
+            Diagnostic::new(Kind::ProjectName, at, e.to_string())
+                .with_help("pass a valid name with -p"),
+        )
     })?;
     normalize(&mut project, &name, vars, &tree)?;
-    Ok(Loaded { project, tree, sources, unset })
+    Ok(Loaded {
+        project,
+        tree,
+        sources,
+        unset,
+    })
 }
 
 /// A resolver over a list of maps, the first that has the name winning.
@@ -295,5 +369,8 @@ impl Resolve for ProcessEnv {
 
 /// A map of variables as a resolver.
 pub fn vars_from(pairs: &[(&str, &str)]) -> IndexMap<String, String> {
-    pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
+    pairs
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect()
 }

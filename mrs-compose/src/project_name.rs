@@ -20,7 +20,10 @@ pub enum ProjectNameError {
 /// Compose's `NormalizeProjectName`.
 pub fn normalize(name: &str) -> String {
     let lower = name.to_lowercase();
-    let kept: String = lower.chars().filter(|c| matches!(c, 'a'..='z' | '0'..='9' | '_' | '-')).collect();
+    let kept: String = lower
+        .chars()
+        .filter(|c| matches!(c, 'a'..='z' | '0'..='9' | '_' | '-'))
+        .collect();
     kept.trim_start_matches(['_', '-']).to_owned()
 }
 
@@ -38,7 +41,11 @@ pub fn validate(name: &str) -> Result<&str, ProjectNameError> {
 /// Normalises a derived name (folder, `name:`), refusing an empty result.
 pub fn derive(name: &str) -> Result<String, ProjectNameError> {
     let n = normalize(name);
-    if n.is_empty() { Err(ProjectNameError::Empty) } else { Ok(n) }
+    if n.is_empty() {
+        Err(ProjectNameError::Empty)
+    } else {
+        Ok(n)
+    }
 }
 
 /// A slug usable in names and routers: lowercase ASCII letters and digits,

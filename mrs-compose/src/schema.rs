@@ -46,12 +46,18 @@ pub struct Object {
 impl Object {
     /// The key's entry, if it is in the specification.
     pub fn key(&self, key: &str) -> Option<(Support, Child)> {
-        self.keys.iter().find(|(k, _, _)| *k == key).map(|(_, s, c)| (*s, *c))
+        self.keys
+            .iter()
+            .find(|(k, _, _)| *k == key)
+            .map(|(_, s, c)| (*s, *c))
     }
 
     /// Names of the keys mrs-deploy applies, for suggestions.
     pub fn supported_keys(&self) -> impl Iterator<Item = &'static str> + '_ {
-        self.keys.iter().filter(|(_, s, _)| *s == Support::Yes).map(|(k, _, _)| *k)
+        self.keys
+            .iter()
+            .filter(|(_, s, _)| *s == Support::Yes)
+            .map(|(k, _, _)| *k)
     }
 }
 
@@ -224,14 +230,21 @@ pub static HEALTHCHECK: Object = Object {
 };
 
 /// `logging:`.
-pub static LOGGING: Object =
-    Object { name: "logging", extensions: false, keys: &[("driver", Yes, Leaf), ("options", Yes, Leaf)] };
+pub static LOGGING: Object = Object {
+    name: "logging",
+    extensions: false,
+    keys: &[("driver", Yes, Leaf), ("options", Yes, Leaf)],
+};
 
 /// A `depends_on` entry in long form.
 pub static DEPENDENCY: Object = Object {
     name: "depends_on entry",
     extensions: false,
-    keys: &[("condition", Yes, Leaf), ("restart", Yes, Leaf), ("required", Yes, Leaf)],
+    keys: &[
+        ("condition", Yes, Leaf),
+        ("restart", Yes, Leaf),
+        ("required", Yes, Leaf),
+    ],
 };
 
 /// A port in long form.
@@ -253,7 +266,11 @@ pub static PORT: Object = Object {
 pub static ENV_FILE: Object = Object {
     name: "env_file entry",
     extensions: false,
-    keys: &[("path", Yes, Leaf), ("required", Yes, Leaf), ("format", No, Leaf)],
+    keys: &[
+        ("path", Yes, Leaf),
+        ("required", Yes, Leaf),
+        ("format", No, Leaf),
+    ],
 };
 
 /// A service volume in long form.
@@ -289,7 +306,11 @@ pub static BIND: Object = Object {
 pub static VOLUME_OPTIONS: Object = Object {
     name: "volume options",
     extensions: false,
-    keys: &[("nocopy", Yes, Leaf), ("subpath", No, Leaf), ("labels", No, Leaf)],
+    keys: &[
+        ("nocopy", Yes, Leaf),
+        ("subpath", No, Leaf),
+        ("labels", No, Leaf),
+    ],
 };
 
 /// A service's attachment to a network.
@@ -310,8 +331,11 @@ pub static SERVICE_NETWORK: Object = Object {
 };
 
 /// A `ulimits` entry in long form.
-pub static ULIMIT: Object =
-    Object { name: "ulimit", extensions: false, keys: &[("soft", Yes, Leaf), ("hard", Yes, Leaf)] };
+pub static ULIMIT: Object = Object {
+    name: "ulimit",
+    extensions: false,
+    keys: &[("soft", Yes, Leaf), ("hard", Yes, Leaf)],
+};
 
 /// A top-level network.
 pub static NETWORK: Object = Object {
@@ -363,13 +387,21 @@ fn check_object(node: &Node, object: &'static Object, path: &str, errors: &mut V
             errors.push(Diagnostic::new(
                 Kind::Type,
                 node.at.clone(),
-                format!("{} `{path}` must be a mapping, found {}", object.name, node.kind()),
+                format!(
+                    "{} `{path}` must be a mapping, found {}",
+                    object.name,
+                    node.kind()
+                ),
             ));
         }
         return;
     };
     for (key, entry) in map.entries() {
-        let here = if path.is_empty() { key.clone() } else { format!("{path}.{key}") };
+        let here = if path.is_empty() {
+            key.clone()
+        } else {
+            format!("{path}.{key}")
+        };
         if key.starts_with("x-") && object.extensions {
             continue;
         }
@@ -421,7 +453,11 @@ fn check_child(node: &Node, child: Child, path: &str, errors: &mut Vec<Diagnosti
             _ => errors.push(Diagnostic::new(
                 Kind::Type,
                 node.at.clone(),
-                format!("`{path}` must be a mapping of names to {}s, found {}", object.name, node.kind()),
+                format!(
+                    "`{path}` must be a mapping of names to {}s, found {}",
+                    object.name,
+                    node.kind()
+                ),
             )),
         },
         ListOf(object) => {
@@ -468,22 +504,42 @@ mod tests {
 
     #[test]
     fn unsupported_keys_are_reported_not_ignored() {
-        let e = errors("services:\n  a:\n    image: x\n    deploy: {replicas: 2}\n    healthcheck: {test: [CMD], interval: 1s}\n");
+        let e = errors(
+            "services:\n  a:\n    image: x\n    deploy: {replicas: 2}\n    healthcheck: {test: [CMD], interval: 1s}\n",
+        );
         assert_eq!(e.len(), 1);
         assert_eq!(e[0].kind, Kind::Unsupported);
-        assert!(e[0].message.contains("`services.a.deploy`"), "{}", e[0].message);
+        assert!(
+            e[0].message.contains("`services.a.deploy`"),
+            "{}",
+            e[0].message
+        );
     }
 
     #[test]
     fn nested_objects_are_checked() {
-        let e = errors("services:\n  a:\n    healthcheck: {tset: x}\n    depends_on: {b: {conditon: service_started}}\n    ports: [{target: 80, publish: 8080}]\n");
-        let kinds: Vec<_> = e.iter().map(|d| d.help.clone().unwrap_or_default()).collect();
-        assert_eq!(kinds, ["did you mean `test`?", "did you mean `condition`?", "did you mean `published`?"]);
+        let e = errors(
+            "services:\n  a:\n    healthcheck: {tset: x}\n    depends_on: {b: {conditon: service_started}}\n    ports: [{target: 80, publish: 8080}]\n",
+        );
+        let kinds: Vec<_> = e
+            .iter()
+            .map(|d| d.help.clone().unwrap_or_default())
+            .collect();
+        assert_eq!(
+            kinds,
+            [
+                "did you mean `test`?",
+                "did you mean `condition`?",
+                "did you mean `published`?"
+            ]
+        );
     }
 
     #[test]
     fn extensions_are_allowed() {
-        assert!(errors("x-mrs: {a: 1}\nservices:\n  a:\n    x-note: hi\n    image: x\n").is_empty());
+        assert!(
+            errors("x-mrs: {a: 1}\nservices:\n  a:\n    x-note: hi\n    image: x\n").is_empty()
+        );
     }
 
     #[test]

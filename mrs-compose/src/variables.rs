@@ -88,28 +88,38 @@ impl VariableIndex {
                 self.add_bare_env(path, node);
                 return;
             };
-            let Ok(template) = interpolate::parse(text, &node.at) else { return };
+            let Ok(template) = interpolate::parse(text, &node.at) else {
+                return;
+            };
             let single_line = !text.contains('\n');
             for (var, nested) in interpolate::references(&template) {
-                let at = if single_line { node.at.shifted(var.offset) } else { node.at.clone() };
-                let arg = (!var.arg.is_empty() || var.op.is_some()).then(|| interpolate::render(&var.arg));
+                let at = if single_line {
+                    node.at.shifted(var.offset)
+                } else {
+                    node.at.clone()
+                };
+                let arg = (!var.arg.is_empty() || var.op.is_some())
+                    .then(|| interpolate::render(&var.arg));
                 let (default, alternate) = match var.op {
                     Some(Op::DefaultIfEmpty | Op::DefaultIfUnset) => (arg, None),
                     Some(Op::AltIfNonEmpty | Op::AltIfSet) => (None, arg),
                     _ => (None, None),
                 };
                 let required = !var.op.is_some_and(Op::has_default);
-                self.push(&var.name, VariableUse {
-                    at,
-                    kind: UseKind::Interpolation,
-                    op: var.op.map(Op::as_str),
-                    default,
-                    alternate,
-                    required,
-                    nested,
-                    context: text.clone(),
-                    path: crate::node::path_string(path),
-                });
+                self.push(
+                    &var.name,
+                    VariableUse {
+                        at,
+                        kind: UseKind::Interpolation,
+                        op: var.op.map(Op::as_str),
+                        default,
+                        alternate,
+                        required,
+                        nested,
+                        context: text.clone(),
+                        path: crate::node::path_string(path),
+                    },
+                );
             }
             self.add_bare_env(path, node);
         });
@@ -117,11 +127,21 @@ impl VariableIndex {
 
     fn add_bare_env(&mut self, path: &[PathItem<'_>], node: &Node) {
         let is_env = |p: &[PathItem<'_>]| {
-            matches!(p, [PathItem::Key("services"), PathItem::Key(_), PathItem::Key("environment"), ..])
+            matches!(
+                p,
+                [
+                    PathItem::Key("services"),
+                    PathItem::Key(_),
+                    PathItem::Key("environment"),
+                    ..
+                ]
+            )
         };
         match (path, &node.value) {
             // `- NAME` in list form.
-            ([.., PathItem::Index(_)], Value::Str(text)) if path.len() == 4 && is_env(path) && !text.contains('=') => {
+            ([.., PathItem::Index(_)], Value::Str(text))
+                if path.len() == 4 && is_env(path) && !text.contains('=') =>
+            {
                 self.push_env(text, node, path);
             }
             // `NAME:` with no value in map form.
@@ -136,27 +156,33 @@ impl VariableIndex {
         if !interpolate::is_var_name(name) {
             return;
         }
-        self.push(name, VariableUse {
-            at: node.at.clone(),
-            kind: UseKind::Environment,
-            op: None,
-            default: None,
-            alternate: None,
-            required: false,
-            nested: false,
-            context: format!("- {name}"),
-            path: crate::node::path_string(path),
-        });
+        self.push(
+            name,
+            VariableUse {
+                at: node.at.clone(),
+                kind: UseKind::Environment,
+                op: None,
+                default: None,
+                alternate: None,
+                required: false,
+                nested: false,
+                context: format!("- {name}"),
+                path: crate::node::path_string(path),
+            },
+        );
     }
 
     fn push(&mut self, name: &str, u: VariableUse) {
-        let var = self.variables.entry(name.to_owned()).or_insert_with(|| Variable {
-            name: name.to_owned(),
-            required: false,
-            default: None,
-            alternate: None,
-            uses: Vec::new(),
-        });
+        let var = self
+            .variables
+            .entry(name.to_owned())
+            .or_insert_with(|| Variable {
+                name: name.to_owned(),
+                required: false,
+                default: None,
+                alternate: None,
+                uses: Vec::new(),
+            });
         if u.kind == UseKind::Interpolation && u.required && !u.nested {
             var.required = true;
         }
@@ -181,12 +207,22 @@ impl VariableIndex {
 
     /// A table like `docker compose config --variables`, plus the places.
     pub fn table(&self) -> String {
-        let mut rows = vec![["NAME".to_owned(), "REQUIRED".into(), "DEFAULT VALUE".into(), "ALTERNATE VALUE".into(), "USED AT".into()]];
+        let mut rows = vec![[
+            "NAME".to_owned(),
+            "REQUIRED".into(),
+            "DEFAULT VALUE".into(),
+            "ALTERNATE VALUE".into(),
+            "USED AT".into(),
+        ]];
         for v in self.variables.values() {
-            let places: Vec<String> = v.uses.iter().map(|u| match u.kind {
-                UseKind::Interpolation => u.at.to_string(),
-                UseKind::Environment => format!("{} (environment)", u.at),
-            }).collect();
+            let places: Vec<String> = v
+                .uses
+                .iter()
+                .map(|u| match u.kind {
+                    UseKind::Interpolation => u.at.to_string(),
+                    UseKind::Environment => format!("{} (environment)", u.at),
+                })
+                .collect();
             rows.push([
                 v.name.clone(),
                 v.required.to_string(),
@@ -195,7 +231,9 @@ impl VariableIndex {
                 places.join(", "),
             ]);
         }
-        let widths: Vec<usize> = (0..4).map(|i| rows.iter().map(|r| r[i].chars().count()).max().unwrap_or(0)).collect();
+        let widths: Vec<usize> = (0..4)
+            .map(|i| rows.iter().map(|r| r[i].chars().count()).max().unwrap_or(0))
+            .collect();
         rows.iter()
             .map(|r| {
                 let mut line = String::new();
@@ -234,7 +272,10 @@ mod tests {
         assert!(listen.required);
         assert_eq!(listen.uses[0].at.to_string(), "persist.yml:4:28");
         assert_eq!(listen.uses[0].path, "services.d.sysctls.net.core.somaxconn");
-        assert_eq!(index.get("SECRET_KEY").map(|v| v.uses[0].kind.clone()), Some(UseKind::Environment));
+        assert_eq!(
+            index.get("SECRET_KEY").map(|v| v.uses[0].kind.clone()),
+            Some(UseKind::Environment)
+        );
         assert_eq!(index.get("CMD").and_then(|v| v.uses[0].op), Some(":?"));
         let table = index.table();
         assert!(table.starts_with("NAME "), "{table}");

@@ -79,7 +79,9 @@ pub fn parse_short(spec: &str) -> Result<VolumeMount, String> {
         _ => return Err(format!("invalid volume `{spec}`: too many `:`")),
     };
     if target.is_empty() || !target.starts_with('/') {
-        return Err(format!("invalid volume `{spec}`: the container path `{target}` must be absolute"));
+        return Err(format!(
+            "invalid volume `{spec}`: the container path `{target}` must be absolute"
+        ));
     }
     if source == Some("") {
         return Err(format!("invalid volume `{spec}`: empty source"));
@@ -97,7 +99,10 @@ pub fn parse_short(spec: &str) -> Result<VolumeMount, String> {
         volume: None,
     };
     if kind == MountKind::Bind {
-        mount.bind = Some(BindOptions { create_host_path: true, ..BindOptions::default() });
+        mount.bind = Some(BindOptions {
+            create_host_path: true,
+            ..BindOptions::default()
+        });
     }
     for option in mode.into_iter().flat_map(|m| m.split(',')) {
         match option {
@@ -108,7 +113,9 @@ pub fn parse_short(spec: &str) -> Result<VolumeMount, String> {
                     b.selinux = Some(option.to_owned());
                 }
             }
-            "shared" | "rshared" | "slave" | "rslave" | "private" | "rprivate" if kind == MountKind::Bind => {
+            "shared" | "rshared" | "slave" | "rslave" | "private" | "rprivate"
+                if kind == MountKind::Bind =>
+            {
                 if let Some(b) = mount.bind.as_mut() {
                     b.propagation = Some(option.to_owned());
                 }
@@ -135,7 +142,10 @@ mod tests {
     #[test]
     fn short_forms() {
         let m = parse_short("./log:/app/log").expect("bind");
-        assert_eq!((m.kind, m.source.as_deref(), m.target.as_str()), (MountKind::Bind, Some("./log"), "/app/log"));
+        assert_eq!(
+            (m.kind, m.source.as_deref(), m.target.as_str()),
+            (MountKind::Bind, Some("./log"), "/app/log")
+        );
         let m = parse_short("data:/var/lib/x:ro").expect("volume");
         assert_eq!((m.kind, m.read_only), (MountKind::Volume, true));
         let m = parse_short("/anon").expect("anonymous");

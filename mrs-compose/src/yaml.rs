@@ -18,7 +18,13 @@ use crate::node::{Map, MergeTag, Node, Value};
 /// Parses `text` (named `file` in locations) into a tree; an empty document is `null`.
 pub fn load(file: &str, text: &str) -> Result<Node, Diagnostic> {
     let file: Arc<str> = Arc::from(file);
-    let mut builder = Builder { file: file.clone(), stack: Vec::new(), anchors: HashMap::new(), root: None, documents: 0 };
+    let mut builder = Builder {
+        file: file.clone(),
+        stack: Vec::new(),
+        anchors: HashMap::new(),
+        root: None,
+        documents: 0,
+    };
     for event in Parser::new_from_str(text) {
         let (event, span) = event.map_err(|e| {
             let m = e.marker();
@@ -30,7 +36,9 @@ pub fn load(file: &str, text: &str) -> Result<Node, Diagnostic> {
         })?;
         builder.event(event, span)?;
     }
-    Ok(builder.root.unwrap_or_else(|| Node::new(Value::Null, Location::new(file, 1, 1))))
+    Ok(builder
+        .root
+        .unwrap_or_else(|| Node::new(Value::Null, Location::new(file, 1, 1))))
 }
 
 fn to_u32(n: usize) -> u32 {
@@ -46,7 +54,12 @@ struct Builder {
 }
 
 enum Frame {
-    Seq { items: Vec<Node>, at: Location, anchor: usize, tag: Option<MergeTag> },
+    Seq {
+        items: Vec<Node>,
+        at: Location,
+        anchor: usize,
+        tag: Option<MergeTag>,
+    },
     Map(MapFrame),
 }
 
@@ -68,7 +81,11 @@ enum PendingKey {
 
 impl Builder {
     fn at(&self, span: &Span) -> Location {
-        Location::new(self.file.clone(), to_u32(span.start.line()), to_u32(span.start.col() + 1))
+        Location::new(
+            self.file.clone(),
+            to_u32(span.start.line()),
+            to_u32(span.start.col() + 1),
+        )
     }
 
     fn event(&mut self, event: Event<'_>, span: Span) -> Result<(), Diagnostic> {
@@ -89,7 +106,11 @@ impl Builder {
             Event::Alias(id) => {
                 let at = self.at(&span);
                 let node = self.anchors.get(&id).cloned().ok_or_else(|| {
-                    Diagnostic::new(Kind::Yaml, at.clone(), "alias to an anchor that is not defined before it")
+                    Diagnostic::new(
+                        Kind::Yaml,
+                        at.clone(),
+                        "alias to an anchor that is not defined before it",
+                    )
                 })?;
                 // Keep the anchored value but report positions of the alias itself for the top node.
                 let node = Node { at, ..node };
@@ -97,14 +118,23 @@ impl Builder {
             }
             Event::Scalar(text, style, anchor, tag) => {
                 let mut at = self.at(&span);
-                if matches!(style, ScalarStyle::SingleQuoted | ScalarStyle::DoubleQuoted) && span.start.line() == span.end.line() {
+                if matches!(style, ScalarStyle::SingleQuoted | ScalarStyle::DoubleQuoted)
+                    && span.start.line() == span.end.line()
+                {
                     // Point at the content, not the opening quote.
                     at = at.shifted(1);
                 }
                 let (merge_tag, core) = self.split_tag(tag.as_deref(), &at)?;
                 let value = scalar_value(&text, style, core.as_deref(), &at)?;
-                let is_merge_key = style == ScalarStyle::Plain && text == "<<" && merge_tag.is_none() && core.is_none();
-                let node = Node { value, at, tag: merge_tag };
+                let is_merge_key = style == ScalarStyle::Plain
+                    && text == "<<"
+                    && merge_tag.is_none()
+                    && core.is_none();
+                let node = Node {
+                    value,
+                    at,
+                    tag: merge_tag,
+                };
                 if anchor > 0 {
                     self.anchors.insert(anchor, node.clone());
                 }
@@ -114,25 +144,50 @@ impl Builder {
                 let at = self.at(&span);
                 let (tag, _) = self.split_tag(tag.as_deref(), &at)?;
                 self.reject_complex_key(&at)?;
-                self.stack.push(Frame::Seq { items: Vec::new(), at, anchor, tag });
+                self.stack.push(Frame::Seq {
+                    items: Vec::new(),
+                    at,
+                    anchor,
+                    tag,
+                });
                 Ok(())
             }
             Event::MappingStart(anchor, tag) => {
                 let at = self.at(&span);
                 let (tag, _) = self.split_tag(tag.as_deref(), &at)?;
                 self.reject_complex_key(&at)?;
-                self.stack.push(Frame::Map(MapFrame { map: Map::new(), at, anchor, tag, key: None, merges: Vec::new() }));
+                self.stack.push(Frame::Map(MapFrame {
+                    map: Map::new(),
+                    at,
+                    anchor,
+                    tag,
+                    key: None,
+                    merges: Vec::new(),
+                }));
                 Ok(())
             }
             Event::SequenceEnd => match self.stack.pop() {
-                Some(Frame::Seq { items, at, anchor, tag }) => {
-                    let node = Node { value: Value::Seq(items), at, tag };
+                Some(Frame::Seq {
+                    items,
+                    at,
+                    anchor,
+                    tag,
+                }) => {
+                    let node = Node {
+                        value: Value::Seq(items),
+                        at,
+                        tag,
+                    };
                     if anchor > 0 {
                         self.anchors.insert(anchor, node.clone());
                     }
                     self.add(node, &span, false)
                 }
-                _ => Err(Diagnostic::new(Kind::Syntax, self.at(&span), "unbalanced sequence end")),
+                _ => Err(Diagnostic::new(
+                    Kind::Syntax,
+                    self.at(&span),
+                    "unbalanced sequence end",
+                )),
             },
             Event::MappingEnd => match self.stack.pop() {
                 Some(Frame::Map(frame)) => {
@@ -142,29 +197,45 @@ impl Builder {
                     }
                     self.add(node.0, &span, false)
                 }
-                _ => Err(Diagnostic::new(Kind::Syntax, self.at(&span), "unbalanced mapping end")),
+                _ => Err(Diagnostic::new(
+                    Kind::Syntax,
+                    self.at(&span),
+                    "unbalanced mapping end",
+                )),
             },
         }
     }
 
     /// Separates compose's merge tags from YAML core tags; any other tag is an error.
-    fn split_tag(&self, tag: Option<&Tag>, at: &Location) -> Result<(Option<MergeTag>, Option<String>), Diagnostic> {
-        let Some(tag) = tag else { return Ok((None, None)) };
+    fn split_tag(
+        &self,
+        tag: Option<&Tag>,
+        at: &Location,
+    ) -> Result<(Option<MergeTag>, Option<String>), Diagnostic> {
+        let Some(tag) = tag else {
+            return Ok((None, None));
+        };
         if tag.is_yaml_core_schema() {
             return Ok((None, Some(tag.suffix.clone())));
         }
         match (tag.handle.as_str(), tag.suffix.as_str()) {
             ("!", "reset") => Ok((Some(MergeTag::Reset), None)),
             ("!", "override") => Ok((Some(MergeTag::Override), None)),
-            _ => Err(Diagnostic::new(Kind::Yaml, at.clone(), format!("unknown tag `{tag}`"))
-                .with_help("compose understands `!reset` and `!override`")),
+            _ => Err(
+                Diagnostic::new(Kind::Yaml, at.clone(), format!("unknown tag `{tag}`"))
+                    .with_help("compose understands `!reset` and `!override`"),
+            ),
         }
     }
 
     fn reject_complex_key(&self, at: &Location) -> Result<(), Diagnostic> {
         if let Some(Frame::Map(frame)) = self.stack.last() {
             if frame.key.is_none() {
-                return Err(Diagnostic::new(Kind::Yaml, at.clone(), "mapping keys must be plain strings, not collections"));
+                return Err(Diagnostic::new(
+                    Kind::Yaml,
+                    at.clone(),
+                    "mapping keys must be plain strings, not collections",
+                ));
             }
         }
         Ok(())
@@ -190,7 +261,11 @@ impl Builder {
                         Value::Str(s) => s.clone(),
                         Value::Null => "null".to_owned(),
                         _ => node.scalar_text().ok_or_else(|| {
-                            Diagnostic::new(Kind::Yaml, node.at.clone(), "mapping keys must be plain strings, not collections")
+                            Diagnostic::new(
+                                Kind::Yaml,
+                                node.at.clone(),
+                                "mapping keys must be plain strings, not collections",
+                            )
                         })?,
                     };
                     if frame.map.contains_key(&key) {
@@ -211,7 +286,9 @@ impl Builder {
                 Some(PendingKey::Merge(at)) => {
                     match node.value {
                         Value::Map(_) => frame.merges.push(node),
-                        Value::Seq(items) if items.iter().all(|n| n.as_map().is_some()) => frame.merges.extend(items),
+                        Value::Seq(items) if items.iter().all(|n| n.as_map().is_some()) => {
+                            frame.merges.extend(items)
+                        }
                         _ => {
                             return Err(Diagnostic::new(
                                 Kind::Yaml,
@@ -231,7 +308,11 @@ impl Builder {
 impl MapFrame {
     fn finish(mut self) -> Result<(Node, usize), Diagnostic> {
         if let Some(PendingKey::Key(key, at)) = self.key.take() {
-            return Err(Diagnostic::new(Kind::Syntax, at, format!("key `{key}` has no value")));
+            return Err(Diagnostic::new(
+                Kind::Syntax,
+                at,
+                format!("key `{key}` has no value"),
+            ));
         }
         for source in std::mem::take(&mut self.merges) {
             if let Value::Map(source) = source.value {
@@ -242,21 +323,46 @@ impl MapFrame {
                 }
             }
         }
-        Ok((Node { value: Value::Map(self.map), at: self.at, tag: self.tag }, self.anchor))
+        Ok((
+            Node {
+                value: Value::Map(self.map),
+                at: self.at,
+                tag: self.tag,
+            },
+            self.anchor,
+        ))
     }
 }
 
 /// Types a scalar: quoted and block scalars are strings, plain ones follow the YAML 1.2 core schema.
-fn scalar_value(text: &str, style: ScalarStyle, core_tag: Option<&str>, at: &Location) -> Result<Value, Diagnostic> {
+fn scalar_value(
+    text: &str,
+    style: ScalarStyle,
+    core_tag: Option<&str>,
+    at: &Location,
+) -> Result<Value, Diagnostic> {
     if let Some(tag) = core_tag {
-        let bad = || Diagnostic::new(Kind::Type, at.clone(), format!("`{text}` is not a valid !!{tag}"));
+        let bad = || {
+            Diagnostic::new(
+                Kind::Type,
+                at.clone(),
+                format!("`{text}` is not a valid !!{tag}"),
+            )
+        };
         return match tag {
             "str" => Ok(Value::Str(text.to_owned())),
             "int" => parse_int(text).map(Value::Int).ok_or_else(bad),
-            "float" => parse_float(text).or_else(|| parse_int(text).map(|i| i as f64)).map(Value::Float).ok_or_else(bad),
+            "float" => parse_float(text)
+                .or_else(|| parse_int(text).map(|i| i as f64))
+                .map(Value::Float)
+                .ok_or_else(bad),
             "bool" => parse_bool(text).map(Value::Bool).ok_or_else(bad),
             "null" => Ok(Value::Null),
-            _ => Err(Diagnostic::new(Kind::Yaml, at.clone(), format!("unsupported tag `!!{tag}`"))),
+            _ => Err(Diagnostic::new(
+                Kind::Yaml,
+                at.clone(),
+                format!("unsupported tag `!!{tag}`"),
+            )),
         };
     }
     if style != ScalarStyle::Plain {
@@ -309,7 +415,11 @@ fn parse_float(text: &str) -> Option<f64> {
     let unsigned = text.strip_prefix(['-', '+']).unwrap_or(text);
     match unsigned {
         ".inf" | ".Inf" | ".INF" => {
-            return Some(if text.starts_with('-') { f64::NEG_INFINITY } else { f64::INFINITY });
+            return Some(if text.starts_with('-') {
+                f64::NEG_INFINITY
+            } else {
+                f64::INFINITY
+            });
         }
         ".nan" | ".NaN" | ".NAN" if unsigned == text => return Some(f64::NAN),
         _ => {}
@@ -361,24 +471,37 @@ mod tests {
     #[test]
     fn keeps_positions() {
         let root = load_ok("services:\n  django:\n    image: 'betagouv/mrs:master'\n");
-        let image = root.lookup(&["services", "django", "image"]).expect("image");
+        let image = root
+            .lookup(&["services", "django", "image"])
+            .expect("image");
         assert_eq!(image.as_str(), Some("betagouv/mrs:master"));
         assert_eq!(image.at.to_string(), "t.yml:3:13");
-        let key = root.lookup(&["services"]).and_then(|s| s.as_map()).and_then(|m| m.entry("django")).expect("django");
+        let key = root
+            .lookup(&["services"])
+            .and_then(|s| s.as_map())
+            .and_then(|m| m.entry("django"))
+            .expect("django");
         assert_eq!(key.key_at.to_string(), "t.yml:2:3");
     }
 
     #[test]
     fn types_plain_scalars_by_the_core_schema() {
-        let root = load_ok("a: 1\nb: '1'\nc: true\nd: yes\ne: ~\nf: 1.5\ng: 8000:8000\nh: 0o17\ni: 1e3\n");
+        let root =
+            load_ok("a: 1\nb: '1'\nc: true\nd: yes\ne: ~\nf: 1.5\ng: 8000:8000\nh: 0o17\ni: 1e3\n");
         let m = root.as_map().expect("map");
         assert_eq!(m.get("a").map(|n| &n.value), Some(&Value::Int(1)));
         assert_eq!(m.get("b").map(|n| &n.value), Some(&Value::Str("1".into())));
         assert_eq!(m.get("c").map(|n| &n.value), Some(&Value::Bool(true)));
-        assert_eq!(m.get("d").map(|n| &n.value), Some(&Value::Str("yes".into())));
+        assert_eq!(
+            m.get("d").map(|n| &n.value),
+            Some(&Value::Str("yes".into()))
+        );
         assert_eq!(m.get("e").map(|n| &n.value), Some(&Value::Null));
         assert_eq!(m.get("f").map(|n| &n.value), Some(&Value::Float(1.5)));
-        assert_eq!(m.get("g").map(|n| &n.value), Some(&Value::Str("8000:8000".into())));
+        assert_eq!(
+            m.get("g").map(|n| &n.value),
+            Some(&Value::Str("8000:8000".into()))
+        );
         assert_eq!(m.get("h").map(|n| &n.value), Some(&Value::Int(15)));
         assert_eq!(m.get("i").map(|n| &n.value), Some(&Value::Float(1000.0)));
     }
@@ -388,18 +511,30 @@ mod tests {
         let root = load_ok(
             "x-base: &base\n  image: a\n  restart: always\nservices:\n  one:\n    <<: *base\n    image: b\n  two: *base\n",
         );
-        let one = root.lookup(&["services", "one"]).and_then(Node::as_map).expect("one");
+        let one = root
+            .lookup(&["services", "one"])
+            .and_then(Node::as_map)
+            .expect("one");
         assert_eq!(one.get("image").and_then(Node::as_str), Some("b"));
         assert_eq!(one.get("restart").and_then(Node::as_str), Some("always"));
-        let two = root.lookup(&["services", "two", "image"]).expect("two.image");
+        let two = root
+            .lookup(&["services", "two", "image"])
+            .expect("two.image");
         assert_eq!(two.as_str(), Some("a"));
     }
 
     #[test]
     fn keeps_merge_tags_through_anchors() {
-        let root = load_ok("x-r: &r !reset []\nservices:\n  a:\n    ports: *r\n    dns: !override [x]\n");
-        assert_eq!(root.lookup(&["services", "a", "ports"]).and_then(|n| n.tag), Some(MergeTag::Reset));
-        assert_eq!(root.lookup(&["services", "a", "dns"]).and_then(|n| n.tag), Some(MergeTag::Override));
+        let root =
+            load_ok("x-r: &r !reset []\nservices:\n  a:\n    ports: *r\n    dns: !override [x]\n");
+        assert_eq!(
+            root.lookup(&["services", "a", "ports"]).and_then(|n| n.tag),
+            Some(MergeTag::Reset)
+        );
+        assert_eq!(
+            root.lookup(&["services", "a", "dns"]).and_then(|n| n.tag),
+            Some(MergeTag::Override)
+        );
     }
 
     #[test]

@@ -36,7 +36,7 @@ if [ "$(id -u)" = '0' ]; then
 	find "$PGDATA" /var/run/postgresql \! -user postgres -exec chown postgres:postgres '{}' +
 	chmod 700 "$PGDATA"
 	chmod 3775 /var/run/postgresql
-	exec setpriv --reuid=postgres --regid=postgres --init-groups "$BASH_SOURCE" "$@"
+	exec setpriv --reuid=postgres --regid=postgres --init-groups "${BASH_SOURCE[0]}" "$@"
 fi
 
 if [ ! -s "$PGDATA/PG_VERSION" ]; then
@@ -79,7 +79,11 @@ if [ ! -s "$PGDATA/PG_VERSION" ]; then
 	shopt -s nullglob
 	for f in /docker-entrypoint-initdb.d/*; do
 		case "$f" in
-			*.sh) log "running $f"; if [ -x "$f" ]; then "$f"; else . "$f"; fi ;;
+			*.sh)
+				log "running $f"
+				# shellcheck disable=SC1090 # the init scripts are the user's
+				if [ -x "$f" ]; then "$f"; else . "$f"; fi
+				;;
 			*.sql) log "running $f"; "${psql[@]}" --dbname "$POSTGRES_DB" -f "$f" ;;
 			*.sql.gz) log "running $f"; gunzip -c "$f" | "${psql[@]}" --dbname "$POSTGRES_DB" ;;
 			*) log "ignoring $f" ;;

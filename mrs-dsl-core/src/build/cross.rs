@@ -1,0 +1,165 @@
+//! Rule 7: environments that deploy to the same host must not collide.
+//!
+//! Staging and ecole can share a server; they must not share a compose
+//! project (one would replace the other's containers), a home (one would
+//! write into the other's data) or a published host port (the second would
+//! fail to start). Each environment alone cannot see the others, so the
+//! build script checks them together.
+
+use std::path::{Path, PathBuf};
+
+use mrs_compose::ports::PortMapping;
+use mrs_env::Catalog;
+use mrs_env::spec::{EnvSpec, Persistence};
+
+use crate::check::collides;
+use crate::ctxt::Ctxt;
+
+/// One environment found in a file.
+struct Found {
+    spec: EnvSpec,
+    file: PathBuf,
+    line: usize,
+    column: usize,
+}
+
+/// Checks the environments in the `.rs` files of `dir` against each other.
+pub fn check_dir(dir: &Path, catalog: &Catalog) -> Result<(), String> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map_err(|e| format!("cannot list {}: {e}", dir.display()))?
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "rs"))
+        .collect();
+    files.sort();
+    let mut found = Vec::new();
+    for file in files {
+        println!("cargo::rerun-if-changed={}", file.display());
+        let Ok(text) = std::fs::read_to_string(&file) else {
+            continue;
+        };
+        if !text.contains("deployment!") {
+            continue;
+        }
+        found.extend(environments_in(&file, &text, catalog));
+    }
+    let errors = collisions(&found);
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(errors.join("\n"))
+    }
+}
+
+/// Every `deployment!` of a file that checks on its own (the macro reports the others).
+fn environments_in(file: &Path, text: &str, catalog: &Catalog) -> Vec<Found> {
+    let Ok(parsed) = syn::parse_file(text) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for item in parsed.items {
+        let syn::Item::Macro(m) = item else { continue };
+        if m.mac
+            .path
+            .segments
+            .last()
+            .is_none_or(|s| s.ident != "deployment")
+        {
+            continue;
+        }
+        let start = m
+            .mac
+            .path
+            .segments
+            .first()
+            .map(|s| s.ident.span().start())
+            .unwrap_or(proc_macro2::LineColumn { line: 1, column: 0 });
+        let Ok(input) = syn::parse2::<crate::ast::Input>(m.mac.tokens.clone()) else {
+            continue;
+        };
+        let cx = Ctxt::new();
+        let env = crate::env::Environment::from_ast(&cx, &input);
+        let checked = crate::check::check(&cx, &env, catalog);
+        if cx.check().is_err() {
+            continue;
+        }
+        if let Some(c) = checked {
+            out.push(Found {
+                spec: c.spec,
+                file: file.to_owned(),
+                line: start.line,
+                column: start.column + 1,
+            });
+        }
+    }
+    out
+}
+
+fn published(spec: &EnvSpec) -> Vec<PortMapping> {
+    let Some(services) = spec.tree.lookup(&["services"]).and_then(|s| s.as_map()) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for (_, service) in services.iter() {
+        for node in service
+            .lookup(&["ports"])
+            .and_then(|p| p.as_seq())
+            .unwrap_or_default()
+        {
+            let parsed = match node.scalar_text() {
+                Some(s) => mrs_compose::ports::parse_short(&s).unwrap_or_default(),
+                None => serde_json::from_value::<PortMapping>(node.to_json())
+                    .map(|p| vec![p])
+                    .unwrap_or_default(),
+            };
+            out.extend(parsed.into_iter().filter(|p| p.published.is_some()));
+        }
+    }
+    out
+}
+
+fn project_and_home(spec: &EnvSpec) -> (String, String) {
+    match &spec.persistence {
+        Persistence::Persistent { home, project } => (project.clone(), home.clone()),
+        Persistence::Ephemeral { project, root, .. } => (
+            project.clone(),
+            format!("{}/{project}", root.trim_end_matches('/')),
+        ),
+    }
+}
+
+fn collisions(found: &[Found]) -> Vec<String> {
+    let mut errors = Vec::new();
+    for (i, a) in found.iter().enumerate() {
+        for b in &found[i + 1..] {
+            let (Some(host_a), Some(host_b)) = (&a.spec.host, &b.spec.host) else {
+                continue;
+            };
+            if host_a != host_b {
+                continue;
+            }
+            let where_ = |f: &Found| format!("{}:{}:{}", f.file.display(), f.line, f.column);
+            let head = format!(
+                "environments `{}` ({}) and `{}` ({}) both deploy to `{host_a}`",
+                a.spec.name,
+                where_(a),
+                b.spec.name,
+                where_(b)
+            );
+            let (pa, ha) = project_and_home(&a.spec);
+            let (pb, hb) = project_and_home(&b.spec);
+            if pa == pb {
+                errors.push(format!("{head} and share the project name `{pa}`: one would replace the other's containers"));
+            }
+            if ha == hb || ha.starts_with(&format!("{hb}/")) || hb.starts_with(&format!("{ha}/")) {
+                errors.push(format!("{head} and share the home `{ha}` / `{hb}`: one would write into the other's data"));
+            }
+            for pa in published(&a.spec) {
+                if let Some(pb) = published(&b.spec).into_iter().find(|pb| collides(&pa, pb)) {
+                    errors.push(format!("{head} and both publish host port `{pa}` / `{pb}`: the second would fail to start"));
+                }
+            }
+        }
+    }
+    errors
+}

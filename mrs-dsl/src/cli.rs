@@ -1,0 +1,754 @@
+//! The command line of an environment binary.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
+use sha2::{Digest, Sha256};
+
+use mrs_compose::interpolate::Binding;
+use mrs_compose::output::{self, Format};
+use mrs_env::secret::{Redactor, Secret};
+use mrs_env::spec::{EnvSpec, Persistence, Resolved, VarSource};
+
+use crate::engine::apply::{self, UpOptions};
+use crate::engine::desired::{self, Desired};
+use crate::engine::down::{self, DownOptions};
+use crate::engine::health::HttpCheck;
+use crate::engine::lock::Lock;
+use crate::engine::{Engine, Error, ops, plan};
+use crate::exit::{self, Outcome};
+use crate::history::{self, Record};
+use crate::inputs::Inputs;
+
+/// An environment binary's command line.
+#[derive(Debug, Parser)]
+#[command(version, after_help = exit::HELP)]
+pub struct Cli {
+    /// Read run-time inputs and secrets from this file (mode 0600) before the process environment.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub env_file: Option<PathBuf>,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Output formats.
+#[derive(Debug, Clone, Copy, ValueEnum, Default)]
+pub enum OutputFormat {
+    /// For people.
+    #[default]
+    Text,
+    /// For programs.
+    Json,
+}
+
+/// Config output formats.
+#[derive(Debug, Clone, Copy, ValueEnum, Default)]
+pub enum ConfigFormat {
+    /// YAML.
+    #[default]
+    Yaml,
+    /// JSON.
+    Json,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Show what `up` would do: create, recreate (and why), keep, remove.
+    Plan {
+        /// Output format.
+        #[arg(long, value_enum, default_value_t)]
+        format: OutputFormat,
+        /// Count orphan containers as removed.
+        #[arg(long)]
+        remove_orphans: bool,
+    },
+    /// Deploy: converge, wait for health, roll back on failure.
+    Up(UpArgs),
+    /// Remove the environment's containers and networks (persistent ones need --force).
+    Down {
+        /// Required for persistent environments.
+        #[arg(long)]
+        force: bool,
+        /// Also remove named volumes (and, for persistent environments with --yes, the data under home).
+        #[arg(long)]
+        volumes: bool,
+        /// Confirm removing data.
+        #[arg(long)]
+        yes: bool,
+    },
+    /// List the environment's containers and their state.
+    #[command(alias = "status")]
+    Ps {
+        /// Output format.
+        #[arg(long, value_enum, default_value_t)]
+        format: OutputFormat,
+    },
+    /// Show logs of every service, or of one.
+    Logs {
+        /// A service.
+        service: Option<String>,
+        /// Keep following.
+        #[arg(short, long)]
+        follow: bool,
+        /// Only the last N lines.
+        #[arg(long)]
+        tail: Option<u32>,
+    },
+    /// Run a command in a service's container; its exit code is this command's.
+    Exec {
+        /// The service.
+        service: String,
+        /// The command and its arguments.
+        #[arg(last = true, required = true)]
+        command: Vec<String>,
+    },
+    /// Pull the images the engine does not have.
+    Pull,
+    /// Print the resolved compose project (secrets masked).
+    Config {
+        /// Output format.
+        #[arg(long, value_enum, default_value_t)]
+        format: ConfigFormat,
+        /// Print the embedded template instead, run-time values as `${NAME}` (needs no inputs).
+        #[arg(long)]
+        template: bool,
+    },
+    /// List the variables and where each value comes from.
+    Vars {
+        /// Output format.
+        #[arg(long, value_enum, default_value_t)]
+        format: OutputFormat,
+    },
+    /// Show the deploy history.
+    History {
+        /// Output format.
+        #[arg(long, value_enum, default_value_t)]
+        format: OutputFormat,
+    },
+}
+
+/// Options of `up`.
+#[derive(Debug, Args)]
+pub struct UpArgs {
+    /// Remove containers of services no longer in the environment.
+    #[arg(long)]
+    pub remove_orphans: bool,
+    /// Wait for another deployment's lock instead of failing (seconds, default 600).
+    #[arg(long, value_name = "SECS", num_args = 0..=1, default_missing_value = "600")]
+    pub wait_lock: Option<u64>,
+    /// Deadline for the whole deployment, in seconds.
+    #[arg(long, value_name = "SECS", default_value_t = 900)]
+    pub timeout: u64,
+    /// How long containers and the HTTP check may take to be healthy (default: the environment's).
+    #[arg(long, value_name = "SECS")]
+    pub health_timeout: Option<u64>,
+    /// Never pull; fail when an image is missing.
+    #[arg(long)]
+    pub no_pull: bool,
+}
+
+/// Runs the binary of the environment whose spec is `spec_json`.
+pub fn run(spec_json: &str) -> ExitCode {
+    let spec: EnvSpec = match serde_json::from_str(spec_json) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: the embedded environment is corrupt ({e}); rebuild this binary");
+            return Outcome::Failed.into();
+        }
+    };
+    let about = if spec.about.is_empty() {
+        format!("Deploys the `{}` environment.", spec.name)
+    } else {
+        spec.about.clone()
+    };
+    let name: &'static str = Box::leak(spec.name.clone().into_boxed_str());
+    let command = Cli::command().name(name).bin_name(name).about(about);
+    let cli = match Cli::from_arg_matches(&command.get_matches()) {
+        Ok(c) => c,
+        Err(e) => e.exit(),
+    };
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return Outcome::Failed.into();
+        }
+    };
+    let spec_hash = mrs_env::catalog::hex(&Sha256::digest(spec_json.as_bytes()));
+    let ctx = Ctx { spec, spec_hash };
+    runtime.block_on(ctx.dispatch(cli)).into()
+}
+
+struct Ctx {
+    spec: EnvSpec,
+    spec_hash: String,
+}
+
+fn say(env: &str, redactor: &Redactor, message: &str) {
+    eprintln!("[{env}] {}", redactor.redact(message));
+}
+
+impl Ctx {
+    async fn dispatch(&self, cli: Cli) -> Outcome {
+        match cli.command {
+            Command::Vars { format } => self.vars(format),
+            Command::Config {
+                format,
+                template: true,
+            } => {
+                let project = match mrs_compose::project::decode(&self.spec.tree) {
+                    Ok(p) => p,
+                    Err(e) => return self.fail(Outcome::Failed, &e.to_string()),
+                };
+                print!("{}", output::render(&project, config_format(format)));
+                Outcome::Ok
+            }
+            command => {
+                let resolved = match self.resolve(cli.env_file.as_deref()) {
+                    Ok(r) => r,
+                    Err(outcome) => return outcome,
+                };
+                self.with_resolved(command, resolved).await
+            }
+        }
+    }
+
+    fn fail(&self, outcome: Outcome, message: &str) -> Outcome {
+        eprintln!("error: {message}");
+        outcome
+    }
+
+    /// Every run-time input is read before anything is touched.
+    fn resolve(&self, env_file: Option<&std::path::Path>) -> Result<Resolved, Outcome> {
+        let inputs =
+            Inputs::load(env_file).map_err(|e| self.fail(Outcome::Unchanged, &e.to_string()))?;
+        self.spec
+            .resolve(&inputs)
+            .map_err(|e| self.fail(Outcome::Unchanged, &e.to_string()))
+    }
+
+    async fn with_resolved(&self, command: Command, resolved: Resolved) -> Outcome {
+        let redactor = resolved.redactor.clone();
+        let env = self.spec.name.clone();
+        let say = move |m: &str| say(&env, &redactor, m);
+        match command {
+            Command::Config { format, .. } => {
+                let text = output::render(&resolved.project, config_format(format));
+                print!("{}", resolved.redactor.redact(&text));
+                Outcome::Ok
+            }
+            Command::History { format } => {
+                let records = match history::read(&resolved.home) {
+                    Ok(r) => r,
+                    Err(e) => {
+                        return self.fail(
+                            Outcome::Failed,
+                            &format!("cannot read the deploy history: {e}"),
+                        );
+                    }
+                };
+                match format {
+                    OutputFormat::Json => println!(
+                        "{}",
+                        serde_json::to_string_pretty(&records).unwrap_or_default()
+                    ),
+                    OutputFormat::Text => {
+                        for r in records {
+                            let error = r.error.map(|e| format!(" ({e})")).unwrap_or_default();
+                            println!(
+                                "{} {:<5} {:<16} {} binary {} spec {}{error}",
+                                r.at,
+                                r.command,
+                                r.outcome,
+                                r.who,
+                                &r.binary_sha256[..r.binary_sha256.len().min(12)],
+                                &r.spec_sha256[..r.spec_sha256.len().min(12)]
+                            );
+                        }
+                    }
+                }
+                Outcome::Ok
+            }
+            other => {
+                let engine = match Engine::connect().await {
+                    Ok(e) => e,
+                    Err(e) => return self.fail(Outcome::Unchanged, &e.to_string()),
+                };
+                let desired = match desired::desired(&self.spec, &resolved, &self.spec_hash) {
+                    Ok(d) => d,
+                    Err(e) => return self.fail(Outcome::Unchanged, &e.to_string()),
+                };
+                let result = self
+                    .engine_command(other, &engine, &resolved, &desired, &say)
+                    .await;
+                match result {
+                    Ok(outcome) => outcome,
+                    Err((outcome, e)) => {
+                        self.fail(outcome, &resolved.redactor.redact(&e.to_string()))
+                    }
+                }
+            }
+        }
+    }
+
+    async fn engine_command(
+        &self,
+        command: Command,
+        engine: &Engine,
+        resolved: &Resolved,
+        desired: &Desired,
+        say: &(dyn Fn(&str) + Sync),
+    ) -> Result<Outcome, (Outcome, Error)> {
+        let failed = |e: Error| (Outcome::Failed, e);
+        match command {
+            Command::Plan {
+                format,
+                remove_orphans,
+            } => {
+                let plan = plan::plan(engine, &self.spec.name, desired, remove_orphans)
+                    .await
+                    .map_err(failed)?;
+                match format {
+                    OutputFormat::Text => print!("{}", resolved.redactor.redact(&plan.render())),
+                    OutputFormat::Json => println!(
+                        "{}",
+                        resolved
+                            .redactor
+                            .redact(&serde_json::to_string_pretty(&plan).unwrap_or_default())
+                    ),
+                }
+                Ok(Outcome::Ok)
+            }
+            Command::Up(args) => Ok(self.up(engine, resolved, desired, args, say).await),
+            Command::Down {
+                force,
+                volumes,
+                yes,
+            } => {
+                self.down(engine, resolved, desired, force, volumes, yes, say)
+                    .await
+            }
+            Command::Ps { format } => {
+                let rows = ops::ps(engine, &desired.project).await.map_err(failed)?;
+                match format {
+                    OutputFormat::Json => println!(
+                        "{}",
+                        serde_json::to_string_pretty(&rows).unwrap_or_default()
+                    ),
+                    OutputFormat::Text => {
+                        println!("{:<40} {:<12} {:<10} STATUS", "NAME", "SERVICE", "STATE");
+                        for r in rows {
+                            println!(
+                                "{:<40} {:<12} {:<10} {}",
+                                r.name, r.service, r.state, r.status
+                            );
+                        }
+                    }
+                }
+                Ok(Outcome::Ok)
+            }
+            Command::Logs {
+                service,
+                follow,
+                tail,
+            } => {
+                let targets: Vec<(String, String)> = desired
+                    .containers
+                    .iter()
+                    .filter(|c| service.as_ref().is_none_or(|s| *s == c.service))
+                    .map(|c| (c.name.clone(), c.service.clone()))
+                    .collect();
+                if targets.is_empty() {
+                    return Err((
+                        Outcome::Failed,
+                        Error::Refused(format!("no service `{}`", service.unwrap_or_default())),
+                    ));
+                }
+                let redactor = resolved.redactor.clone();
+                ops::logs(engine, &targets, follow, tail, &move |l| {
+                    println!("{}", redactor.redact(l))
+                })
+                .await
+                .map_err(failed)?;
+                Ok(Outcome::Ok)
+            }
+            Command::Exec { service, command } => {
+                let Some(c) = desired.containers.iter().find(|c| c.service == service) else {
+                    let known: Vec<&str> = desired
+                        .containers
+                        .iter()
+                        .map(|c| c.service.as_str())
+                        .collect();
+                    return Err((
+                        Outcome::Failed,
+                        Error::Refused(format!(
+                            "no service `{service}`; the services are {}",
+                            known.join(", ")
+                        )),
+                    ));
+                };
+                use std::io::Write as _;
+                let code = ops::exec(
+                    engine,
+                    &c.name,
+                    command,
+                    &|b| {
+                        let _ = std::io::stdout().write_all(b);
+                    },
+                    &|b| {
+                        let _ = std::io::stderr().write_all(b);
+                    },
+                )
+                .await
+                .map_err(failed)?;
+                let _ = std::io::stdout().flush();
+                std::process::exit(i32::try_from(code).unwrap_or(1));
+            }
+            Command::Pull => {
+                let plan = plan::plan(engine, &self.spec.name, desired, false)
+                    .await
+                    .map_err(failed)?;
+                if plan.missing_images.is_empty() {
+                    say("every image is on the engine");
+                }
+                for image in &plan.missing_images {
+                    say(&format!("pulling {image}"));
+                    apply::pull_image(engine, image, say)
+                        .await
+                        .map_err(failed)?;
+                }
+                Ok(Outcome::Ok)
+            }
+            Command::Vars { .. } | Command::Config { .. } | Command::History { .. } => {
+                unreachable_command()
+            }
+        }
+    }
+
+    async fn up(
+        &self,
+        engine: &Engine,
+        resolved: &Resolved,
+        desired: &Desired,
+        args: UpArgs,
+        say: &(dyn Fn(&str) + Sync),
+    ) -> Outcome {
+        let timeout = Duration::from_secs(args.timeout);
+        let lock = match Lock::acquire(
+            engine,
+            &desired.project,
+            timeout + Duration::from_secs(60),
+            args.wait_lock.map(Duration::from_secs),
+            say,
+        )
+        .await
+        {
+            Ok(l) => l,
+            Err(e) => {
+                self.record(
+                    resolved,
+                    "up",
+                    Outcome::Unchanged,
+                    &[],
+                    Some(&e.to_string()),
+                );
+                return self.fail(
+                    Outcome::Unchanged,
+                    &resolved.redactor.redact(&e.to_string()),
+                );
+            }
+        };
+        let outcome = self
+            .up_locked(engine, resolved, desired, &args, timeout, say)
+            .await;
+        if let Err(e) = lock.release(engine).await {
+            say(&format!("warning: could not release the deploy lock: {e}"));
+        }
+        outcome
+    }
+
+    async fn up_locked(
+        &self,
+        engine: &Engine,
+        resolved: &Resolved,
+        desired: &Desired,
+        args: &UpArgs,
+        timeout: Duration,
+        say: &(dyn Fn(&str) + Sync),
+    ) -> Outcome {
+        let mut plan = match plan::plan(engine, &self.spec.name, desired, args.remove_orphans).await
+        {
+            Ok(p) => p,
+            Err(e) => return self.unchanged(resolved, &e),
+        };
+        if let Err(e) = apply::preflight(engine, desired, &mut plan, !args.no_pull, say).await {
+            return self.unchanged(resolved, &e);
+        }
+        let http = match self.http_check(resolved) {
+            Ok(h) => h,
+            Err(e) => return self.unchanged(resolved, &e),
+        };
+        for step in plan
+            .steps
+            .iter()
+            .filter(|s| s.action == plan::Action::KeepOrphan)
+        {
+            say(&format!(
+                "warning: found orphan container {}; if you removed or renamed its service, run `up --remove-orphans` to clean it up",
+                step.name
+            ));
+        }
+        if plan.is_noop() {
+            say(&format!("nothing to do: {}", plan.summary()));
+            self.record(resolved, "up", Outcome::Ok, &[], None);
+            return Outcome::Ok;
+        }
+        say(&plan.summary());
+        let options = UpOptions {
+            remove_orphans: args.remove_orphans,
+            health_timeout: args
+                .health_timeout
+                .map_or_else(|| self.spec.health_timeout(), Duration::from_secs),
+            timeout,
+            pull: !args.no_pull,
+        };
+        let result = apply::up(engine, desired, &plan, http, &options, say).await;
+        self.record(
+            resolved,
+            "up",
+            result.outcome,
+            &result.changed,
+            result.error.as_deref(),
+        );
+        match result.outcome {
+            Outcome::Ok => say(&format!(
+                "deployed {} (project {})",
+                self.spec.name, desired.project
+            )),
+            Outcome::RolledBack => eprintln!(
+                "error: deployment failed and was rolled back; the previous version serves: {}",
+                resolved
+                    .redactor
+                    .redact(result.error.as_deref().unwrap_or_default())
+            ),
+            Outcome::RollbackFailed => eprintln!(
+                "error: deployment failed and the rollback failed too; the environment may be down: {}",
+                resolved
+                    .redactor
+                    .redact(result.error.as_deref().unwrap_or_default())
+            ),
+            _ => {}
+        }
+        result.outcome
+    }
+
+    fn unchanged(&self, resolved: &Resolved, e: &Error) -> Outcome {
+        let text = resolved.redactor.redact(&e.to_string());
+        self.record(resolved, "up", Outcome::Unchanged, &[], Some(&text));
+        self.fail(Outcome::Unchanged, &format!("{text}; nothing was changed"))
+    }
+
+    fn http_check(&self, resolved: &Resolved) -> Result<Option<HttpCheck>, Error> {
+        let Some(health) = &self.spec.health else {
+            return Ok(None);
+        };
+        let values = |name: &str| match resolved.values.get(name) {
+            Some(Some(v)) => Binding::Set(v.clone()),
+            _ => Binding::Unset,
+        };
+        let uuid = uuid::Uuid::new_v4().to_string();
+        let url = match self.spec.health_url(&values, &uuid) {
+            Some(Ok(u)) => u,
+            Some(Err(e)) => return Err(Error::Refused(e.to_string())),
+            None => return Ok(None),
+        };
+        let disabled = health
+            .unless
+            .as_ref()
+            .is_some_and(|v| matches!(values(v), Binding::Set(s) if !s.is_empty()));
+        let basic_auth = match (&health.basic_auth, disabled) {
+            (Some(auth), false) => match values(&auth.password) {
+                Binding::Set(p) => Some((auth.user.clone(), Secret::new(p))),
+                _ => {
+                    return Err(Error::Refused(format!(
+                        "the health check needs `{}` for basic auth",
+                        auth.password
+                    )));
+                }
+            },
+            _ => None,
+        };
+        Ok(Some(HttpCheck {
+            url,
+            basic_auth,
+            connect_to: health.connect_to.clone(),
+            expect: health.expect,
+        }))
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn down(
+        &self,
+        engine: &Engine,
+        resolved: &Resolved,
+        desired: &Desired,
+        force: bool,
+        volumes: bool,
+        yes: bool,
+        say: &(dyn Fn(&str) + Sync),
+    ) -> Result<Outcome, (Outcome, Error)> {
+        let persistent = matches!(self.spec.persistence, Persistence::Persistent { .. });
+        if persistent && !force {
+            return Err((
+                Outcome::Unchanged,
+                Error::Refused(format!(
+                    "`{}` is persistent: pass --force to remove its containers (data is kept)",
+                    self.spec.name
+                )),
+            ));
+        }
+        if persistent && volumes && !yes {
+            return Err((
+                Outcome::Unchanged,
+                Error::Refused(
+                    "--volumes removes this environment's data: add --yes to confirm".into(),
+                ),
+            ));
+        }
+        let lock = Lock::acquire(
+            engine,
+            &desired.project,
+            Duration::from_secs(600),
+            Some(Duration::from_secs(60)),
+            say,
+        )
+        .await
+        .map_err(|e| (Outcome::Unchanged, e))?;
+        let order: Vec<String> = desired
+            .containers
+            .iter()
+            .map(|c| c.service.clone())
+            .collect();
+        let remove_volumes = volumes || !persistent;
+        let result = down::down(
+            engine,
+            &desired.project,
+            &order,
+            DownOptions {
+                volumes: remove_volumes,
+            },
+            say,
+        )
+        .await;
+        let result = match result {
+            Ok(_) if !persistent || (volumes && yes) => remove_home(&resolved.home, say),
+            other => other.map(|_| ()),
+        };
+        if let Err(e) = lock.release(engine).await {
+            say(&format!("warning: could not release the deploy lock: {e}"));
+        }
+        let outcome = if result.is_ok() {
+            Outcome::Ok
+        } else {
+            Outcome::Failed
+        };
+        let error = result.as_ref().err().map(ToString::to_string);
+        self.record(resolved, "down", outcome, &[], error.as_deref());
+        result.map(|()| outcome).map_err(|e| (Outcome::Failed, e))
+    }
+
+    fn record(
+        &self,
+        resolved: &Resolved,
+        command: &str,
+        outcome: Outcome,
+        changed: &[String],
+        error: Option<&str>,
+    ) {
+        let record = Record {
+            at: history::now(),
+            who: history::who(),
+            command: command.to_owned(),
+            env: self.spec.name.clone(),
+            project: resolved.project_name.clone(),
+            binary_sha256: history::binary_sha256(),
+            spec_sha256: self.spec_hash.clone(),
+            outcome: outcome.as_str().to_owned(),
+            changed: changed.to_vec(),
+            error: error.map(|e| resolved.redactor.redact(e)),
+        };
+        // An ephemeral environment's folder is gone after `down`; its record goes nowhere.
+        if command == "down" && !resolved.home.exists() {
+            return;
+        }
+        if let Err(e) = history::append(&resolved.home, &record) {
+            eprintln!(
+                "warning: cannot write the deploy history under {}: {e}",
+                resolved.home.display()
+            );
+        }
+    }
+
+    fn vars(&self, format: OutputFormat) -> Outcome {
+        let rows: Vec<(String, String)> = self
+            .spec
+            .vars
+            .iter()
+            .map(|(name, source)| {
+                let text = match source {
+                    VarSource::Literal(v) => format!("literal {v:?}"),
+                    VarSource::Secret => "secret (read at run time)".to_owned(),
+                    VarSource::Input { help: Some(h) } => format!("input (read at run time): {h}"),
+                    VarSource::Input { help: None } => "input (read at run time)".to_owned(),
+                    VarSource::Derived { function, from } => format!("{}({from})", function.name()),
+                    VarSource::Template(t) => format!("format({t:?})"),
+                    VarSource::Unset => "unset".to_owned(),
+                };
+                (name.clone(), text)
+            })
+            .collect();
+        match format {
+            OutputFormat::Json => println!(
+                "{}",
+                serde_json::to_string_pretty(&self.spec.vars).unwrap_or_default()
+            ),
+            OutputFormat::Text => {
+                for (n, t) in rows {
+                    println!("{n:<24} {t}");
+                }
+            }
+        }
+        Outcome::Ok
+    }
+}
+
+fn remove_home(home: &std::path::Path, say: &(dyn Fn(&str) + Sync)) -> Result<(), Error> {
+    if home.exists() {
+        say(&format!("removing {}", home.display()));
+        std::fs::remove_dir_all(home).map_err(|source| Error::Io {
+            action: "remove",
+            path: home.display().to_string(),
+            source,
+        })?;
+    }
+    Ok(())
+}
+
+fn config_format(f: ConfigFormat) -> Format {
+    match f {
+        ConfigFormat::Yaml => Format::Yaml,
+        ConfigFormat::Json => Format::Json,
+    }
+}
+
+fn unreachable_command() -> ! {
+    eprintln!("error: internal: command dispatched to the engine by mistake");
+    std::process::exit(1)
+}

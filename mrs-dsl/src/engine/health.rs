@@ -1,0 +1,175 @@
+//! The health gate: containers running (and healthy where they have a
+//! health check), then the environment's HTTP check. Every wait has a deadline.
+
+use std::time::{Duration, Instant};
+
+use bollard::models::{ContainerStateStatusEnum, HealthStatusEnum};
+
+use super::{Context, Engine, Error};
+
+/// A container's state, as far as the gate cares.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum State {
+    /// Not there yet, or starting.
+    Pending(String),
+    /// Running and, with a health check, healthy.
+    Ready,
+    /// Exited, dead or unhealthy.
+    Failed(String),
+}
+
+/// Reads a container's state.
+pub async fn state(engine: &Engine, name: &str, needs_health: bool) -> Result<State, Error> {
+    let c = engine
+        .docker
+        .inspect_container(name, None)
+        .await
+        .ctx(|| format!("inspect container {name}"))?;
+    let s = c.state.unwrap_or_default();
+    let status = s.status.unwrap_or(ContainerStateStatusEnum::EMPTY);
+    Ok(match status {
+        ContainerStateStatusEnum::RUNNING => {
+            if !needs_health {
+                return Ok(State::Ready);
+            }
+            match s
+                .health
+                .and_then(|h| h.status)
+                .unwrap_or(HealthStatusEnum::EMPTY)
+            {
+                HealthStatusEnum::HEALTHY => State::Ready,
+                HealthStatusEnum::UNHEALTHY => State::Failed(format!("{name} is unhealthy")),
+                other => State::Pending(format!("{name} is {other}")),
+            }
+        }
+        ContainerStateStatusEnum::EXITED | ContainerStateStatusEnum::DEAD => {
+            let code = s.exit_code.unwrap_or(-1);
+            let err = s
+                .error
+                .filter(|e| !e.is_empty())
+                .map(|e| format!(": {e}"))
+                .unwrap_or_default();
+            State::Failed(format!("{name} exited with code {code}{err}"))
+        }
+        ContainerStateStatusEnum::RESTARTING => State::Failed(format!("{name} keeps restarting")),
+        other => State::Pending(format!("{name} is {other}")),
+    })
+}
+
+/// Waits until `name` is ready, failed, or the deadline passes.
+pub async fn wait_ready(
+    engine: &Engine,
+    name: &str,
+    needs_health: bool,
+    deadline: Instant,
+) -> Result<(), Error> {
+    loop {
+        let last = match state(engine, name, needs_health).await? {
+            State::Ready => return Ok(()),
+            State::Failed(why) => return Err(Error::Refused(why)),
+            State::Pending(why) => why,
+        };
+        if Instant::now() >= deadline {
+            return Err(Error::Refused(format!("{name} not ready in time ({last})")));
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+}
+
+/// Waits until `name` exited with code 0 (`service_completed_successfully`).
+pub async fn wait_completed(engine: &Engine, name: &str, deadline: Instant) -> Result<(), Error> {
+    loop {
+        let c = engine
+            .docker
+            .inspect_container(name, None)
+            .await
+            .ctx(|| format!("inspect container {name}"))?;
+        let s = c.state.unwrap_or_default();
+        if matches!(s.status, Some(ContainerStateStatusEnum::EXITED)) {
+            return match s.exit_code {
+                Some(0) => Ok(()),
+                code => Err(Error::Refused(format!(
+                    "service container {name} didn't complete successfully: exit {}",
+                    code.unwrap_or(-1)
+                ))),
+            };
+        }
+        if Instant::now() >= deadline {
+            return Err(Error::Refused(format!("{name} did not complete in time")));
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+}
+
+/// The HTTP check to run.
+#[derive(Debug, Clone)]
+pub struct HttpCheck {
+    /// URL (with its `?test=<uuid>`).
+    pub url: String,
+    /// Basic auth.
+    pub basic_auth: Option<(String, mrs_env::secret::Secret)>,
+    /// Connect here instead of the URL's host (`host:port`).
+    pub connect_to: Option<String>,
+    /// Expected status.
+    pub expect: u16,
+}
+
+/// Fetches the URL every second until it answers the expected status or the
+/// deadline passes; `progress` is told each attempt's outcome.
+pub async fn http_check(
+    check: &HttpCheck,
+    deadline: Instant,
+    progress: &dyn Fn(&str),
+) -> Result<(), Error> {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let mut builder = reqwest::Client::builder()
+        .timeout(Duration::from_secs(5))
+        .redirect(reqwest::redirect::Policy::none());
+    if let Some(target) = &check.connect_to {
+        let url = reqwest::Url::parse(&check.url)
+            .map_err(|e| Error::Refused(format!("invalid health URL {}: {e}", check.url)))?;
+        let host = url.host_str().unwrap_or_default().to_owned();
+        let addr = tokio::net::lookup_host(target)
+            .await
+            .map_err(|source| Error::Io {
+                action: "resolve",
+                path: target.clone(),
+                source,
+            })?
+            .next()
+            .ok_or_else(|| Error::Refused(format!("`connect_to` {target} resolves to nothing")))?;
+        builder = builder.resolve(&host, addr);
+    }
+    let client = builder
+        .build()
+        .map_err(|e| Error::Refused(format!("cannot build the HTTP client: {e}")))?;
+    let mut attempt = 0u32;
+    loop {
+        attempt += 1;
+        let mut request = client.get(&check.url);
+        if let Some((user, password)) = &check.basic_auth {
+            request = request.basic_auth(user, Some(password.expose()));
+        }
+        let outcome = match request.send().await {
+            Ok(r) if r.status().as_u16() == check.expect => return Ok(()),
+            Ok(r) => format!("HTTP {}", r.status().as_u16()),
+            Err(e) => format!("{}", root_cause(&e)),
+        };
+        progress(&format!("health check attempt {attempt}: {outcome}"));
+        if Instant::now() + Duration::from_secs(1) >= deadline {
+            return Err(Error::Refused(format!(
+                "health check {} did not answer {} in time (last: {outcome})",
+                check.url, check.expect
+            )));
+        }
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+}
+
+fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut cur = e;
+    while let Some(next) = cur.source() {
+        cur = next;
+    }
+    cur.to_string()
+}
