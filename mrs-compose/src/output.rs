@@ -15,14 +15,65 @@ pub enum Format {
     Yaml,
     /// Pretty-printed JSON.
     Json,
+    /// YAML that docker-compose v1 (1.29) also reads: no top-level `name`,
+    /// no `bind.create_host_path` (v1 always creates bind sources).
+    YamlV1,
 }
 
 /// Renders a project.
 pub fn render(project: &Project, format: Format) -> String {
-    let value = escape_dollars(serde_json::to_value(project).unwrap_or(Value::Null));
+    render_with(project, format, &|s| s.to_owned())
+}
+
+/// Renders a project, passing every string value through `map` first (to mask secrets).
+pub fn render_with(project: &Project, format: Format, map: &dyn Fn(&str) -> String) -> String {
+    let mut value = escape_dollars(map_strings(
+        serde_json::to_value(project).unwrap_or(Value::Null),
+        map,
+    ));
     match format {
         Format::Json => serde_json::to_string_pretty(&value).unwrap_or_default() + "\n",
         Format::Yaml => to_yaml(&value),
+        Format::YamlV1 => {
+            to_v1(&mut value);
+            to_yaml(&value)
+        }
+    }
+}
+
+fn to_v1(value: &mut Value) {
+    let Some(root) = value.as_object_mut() else {
+        return;
+    };
+    root.remove("name");
+    let services = root.get_mut("services").and_then(Value::as_object_mut);
+    for service in services.into_iter().flat_map(|s| s.values_mut()) {
+        let volumes = service.get_mut("volumes").and_then(Value::as_array_mut);
+        for volume in volumes.into_iter().flatten() {
+            if let Some(bind) = volume.get_mut("bind").and_then(Value::as_object_mut) {
+                bind.remove("create_host_path");
+                if bind.is_empty() {
+                    if let Some(v) = volume.as_object_mut() {
+                        v.remove("bind");
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn map_strings(value: Value, map: &dyn Fn(&str) -> String) -> Value {
+    match value {
+        Value::String(s) => Value::String(map(&s)),
+        Value::Array(items) => {
+            Value::Array(items.into_iter().map(|v| map_strings(v, map)).collect())
+        }
+        Value::Object(m) => Value::Object(
+            m.into_iter()
+                .map(|(k, v)| (k, map_strings(v, map)))
+                .collect(),
+        ),
+        other => other,
     }
 }
 

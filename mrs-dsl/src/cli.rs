@@ -29,9 +29,9 @@ pub struct Cli {
     /// Read run-time inputs and secrets from this file (mode 0600) before the process environment.
     #[arg(long, global = true, value_name = "FILE")]
     pub env_file: Option<PathBuf>,
-    /// What to do.
+    /// What to do; without one, prints what this environment is and exits.
     #[command(subcommand)]
-    pub command: Command,
+    pub command: Option<Command>,
 }
 
 /// Output formats.
@@ -52,6 +52,8 @@ pub enum ConfigFormat {
     Yaml,
     /// JSON.
     Json,
+    /// YAML that docker-compose v1 also reads.
+    YamlV1,
 }
 
 /// Subcommands.
@@ -166,11 +168,17 @@ pub fn run(spec_json: &str) -> ExitCode {
         spec.about.clone()
     };
     let name: &'static str = Box::leak(spec.name.clone().into_boxed_str());
-    let command = Cli::command().name(name).bin_name(name).about(about);
-    let cli = match Cli::from_arg_matches(&command.get_matches()) {
+    let mut command = Cli::command().name(name).bin_name(name).about(about);
+    let cli = match Cli::from_arg_matches(&command.clone().get_matches()) {
         Ok(c) => c,
         Err(e) => e.exit(),
     };
+    let Some(subcommand) = cli.command else {
+        let _ = command.print_help();
+        println!("\n{}", summary(&spec));
+        return Outcome::Ok.into();
+    };
+    let cli = (cli.env_file, subcommand);
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -196,8 +204,8 @@ fn say(env: &str, redactor: &Redactor, message: &str) {
 }
 
 impl Ctx {
-    async fn dispatch(&self, cli: Cli) -> Outcome {
-        match cli.command {
+    async fn dispatch(&self, (env_file, command): (Option<PathBuf>, Command)) -> Outcome {
+        match command {
             Command::Vars { format } => self.vars(format),
             Command::Config {
                 format,
@@ -211,7 +219,7 @@ impl Ctx {
                 Outcome::Ok
             }
             command => {
-                let resolved = match self.resolve(cli.env_file.as_deref()) {
+                let resolved = match self.resolve(env_file.as_deref()) {
                     Ok(r) => r,
                     Err(outcome) => return outcome,
                 };
@@ -240,8 +248,12 @@ impl Ctx {
         let say = move |m: &str| say(&env, &redactor, m);
         match command {
             Command::Config { format, .. } => {
-                let text = output::render(&resolved.project, config_format(format));
-                print!("{}", resolved.redactor.redact(&text));
+                let redactor = &resolved.redactor;
+                print!(
+                    "{}",
+                    output::render_with(&resolved.project, config_format(format), &|s| redactor
+                        .redact(s))
+                );
                 Outcome::Ok
             }
             Command::History { format } => {
@@ -729,6 +741,51 @@ impl Ctx {
     }
 }
 
+/// What the environment is: tier, project, overlays, and the values it reads at run time.
+fn summary(spec: &EnvSpec) -> String {
+    let (kind, place) = match &spec.persistence {
+        Persistence::Persistent { home, project } => {
+            ("persistent", format!("project {project}, home {home}"))
+        }
+        Persistence::Ephemeral {
+            project,
+            root,
+            lifetime_secs,
+        } => (
+            "ephemeral",
+            format!(
+                "project {project}, under {root}, lives {}",
+                humantime::format_duration(Duration::from_secs(*lifetime_secs))
+            ),
+        ),
+    };
+    let overlays: Vec<&str> = spec.overlays.iter().map(|o| o.file.as_str()).collect();
+    let mut out = format!(
+        "Environment `{}`: {} tier, {kind} ({place})\nOverlays: {}",
+        spec.name,
+        spec.tier.as_str(),
+        overlays.join(", ")
+    );
+    if let Some(host) = &spec.host {
+        out.push_str(&format!("\nHost: {host}"));
+    }
+    let inputs: Vec<String> = spec
+        .runtime_inputs()
+        .map(|(n, secret, help)| {
+            format!(
+                "  {n}{}{}",
+                if secret { " (secret)" } else { "" },
+                help.map(|h| format!(": {h}")).unwrap_or_default()
+            )
+        })
+        .collect();
+    if !inputs.is_empty() {
+        out.push_str("\nRead at run time (environment or --env-file):\n");
+        out.push_str(&inputs.join("\n"));
+    }
+    out
+}
+
 fn remove_home(home: &std::path::Path, say: &(dyn Fn(&str) + Sync)) -> Result<(), Error> {
     if home.exists() {
         say(&format!("removing {}", home.display()));
@@ -745,6 +802,7 @@ fn config_format(f: ConfigFormat) -> Format {
     match f {
         ConfigFormat::Yaml => Format::Yaml,
         ConfigFormat::Json => Format::Json,
+        ConfigFormat::YamlV1 => Format::YamlV1,
     }
 }
 

@@ -48,6 +48,8 @@ enum Command {
 enum OutFormat {
     Yaml,
     Json,
+    /// YAML that docker-compose v1 also reads.
+    YamlV1,
 }
 
 fn main() -> ExitCode {
@@ -84,7 +86,7 @@ fn main() -> ExitCode {
     if variables {
         let index = VariableIndex::build(&overlays);
         match format {
-            OutFormat::Yaml => print!("{}", index.table()),
+            OutFormat::Yaml | OutFormat::YamlV1 => print!("{}", index.table()),
             OutFormat::Json => println!(
                 "{}",
                 serde_json::to_string_pretty(&index).unwrap_or_default()
@@ -139,6 +141,7 @@ fn main() -> ExitCode {
                 let f = match format {
                     OutFormat::Yaml => Format::Yaml,
                     OutFormat::Json => Format::Json,
+                    OutFormat::YamlV1 => Format::YamlV1,
                 };
                 print!("{}", output::render(&loaded.project, f));
             }

@@ -122,31 +122,40 @@ pub async fn http_check(
     progress: &dyn Fn(&str),
 ) -> Result<(), Error> {
     let _ = rustls::crypto::ring::default_provider().install_default();
-    let mut builder = reqwest::Client::builder()
+    let builder = reqwest::Client::builder()
         .timeout(Duration::from_secs(5))
         .redirect(reqwest::redirect::Policy::none());
-    if let Some(target) = &check.connect_to {
-        let url = reqwest::Url::parse(&check.url)
-            .map_err(|e| Error::Refused(format!("invalid health URL {}: {e}", check.url)))?;
-        let host = url.host_str().unwrap_or_default().to_owned();
-        let addr = tokio::net::lookup_host(target)
-            .await
-            .map_err(|source| Error::Io {
-                action: "resolve",
-                path: target.clone(),
-                source,
-            })?
-            .next()
-            .ok_or_else(|| Error::Refused(format!("`connect_to` {target} resolves to nothing")))?;
-        builder = builder.resolve(&host, addr);
-    }
+    // With `connect_to`, the request goes to that address with the URL's host
+    // in the Host header, as a load balancer in front of the app would see it.
+    let (target, host_header) = match &check.connect_to {
+        Some(addr) => {
+            let mut url = reqwest::Url::parse(&check.url)
+                .map_err(|e| Error::Refused(format!("invalid health URL {}: {e}", check.url)))?;
+            let host = match url.port() {
+                Some(p) => format!("{}:{p}", url.host_str().unwrap_or_default()),
+                None => url.host_str().unwrap_or_default().to_owned(),
+            };
+            let (h, p) = addr
+                .rsplit_once(':')
+                .ok_or_else(|| Error::Refused(format!("`connect_to` {addr} is not host:port")))?;
+            url.set_host(Some(h))
+                .map_err(|e| Error::Refused(format!("`connect_to` {addr}: {e}")))?;
+            url.set_port(p.parse().ok())
+                .map_err(|()| Error::Refused(format!("`connect_to` {addr}: bad port")))?;
+            (url.to_string(), Some(host))
+        }
+        None => (check.url.clone(), None),
+    };
     let client = builder
         .build()
         .map_err(|e| Error::Refused(format!("cannot build the HTTP client: {e}")))?;
     let mut attempt = 0u32;
     loop {
         attempt += 1;
-        let mut request = client.get(&check.url);
+        let mut request = client.get(&target);
+        if let Some(h) = &host_header {
+            request = request.header(reqwest::header::HOST, h);
+        }
         if let Some((user, password)) = &check.basic_auth {
             request = request.basic_auth(user, Some(password.expose()));
         }

@@ -1,0 +1,43 @@
+mrs_dsl::deployment! {
+    /// A review environment behind a real Traefik listening on 127.0.0.1:18080,
+    /// for the end-to-end tests.
+    env: e2e_review,
+    tier: review,
+    ephemeral: { project: "test-{BRANCH_SLUG}", root: "/tmp/mrs-review", lifetime: 1h },
+    overlays: [base, traefik, maildev],
+    networks: [web],
+    services: {
+        django: { image: "betagouv/mrs:master", build: none, logging: { driver: "json-file" } },
+        postgres: { logging: { driver: "json-file" } },
+        mail: { logging: { driver: "json-file" } },
+    },
+    vars: {
+        /// The branch.
+        BRANCH: input,
+        BRANCH_SLUG: slug(BRANCH),
+        HOST: format("{BRANCH_SLUG}.review.test"),
+        HOST_SLUG: slug(HOST),
+        LISTEN: "128",
+        PROTO: "http",
+        BASICAUTH_DISABLE: unset,
+        BASICAUTH_PASSWORD: "dev",
+        MAINTENANCE_ENABLE: unset,
+        EMAIL_HOST_PASSWORD: unset,
+        EMAIL_HOST_USER: unset,
+        EMAIL_USE_SSL: unset,
+        EMAIL_USE_TLS: unset,
+        DEFAULT_FROM_EMAIL: "review@review.test",
+        TEAM_EMAIL: "team@review.test",
+        SENTRY_AUTH_TOKEN: unset,
+        SENTRY_DSN: unset,
+        SENTRY_PROJECT: unset,
+        SENTRY_URL: unset,
+    },
+    health: {
+        url: "http://www.{HOST}/?test={uuid}",
+        connect_to: "127.0.0.1:18080",
+        basic_auth: { user: "dev", password: BASICAUTH_PASSWORD },
+        unless: BASICAUTH_DISABLE,
+        timeout: 60s,
+    },
+}
