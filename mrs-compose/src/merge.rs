@@ -153,7 +153,7 @@ fn merge_node(base: &mut Node, mut over: Node, path: &mut Vec<String>) {
         Rule::KeyValue => {
             to_key_value_seq(base);
             to_key_value_seq(&mut over);
-            merge_unique(base, over, |n| key_of_key_value(n));
+            merge_unique(base, over, key_of_key_value);
         }
         Rule::Unique(indexer) => merge_unique(base, over, |n| index(indexer, n)),
         Rule::ExtraHosts => {
@@ -346,11 +346,10 @@ fn to_map(node: &mut Node, entry: impl Fn(String, &Location) -> Option<(String, 
     if let Value::Seq(items) = &node.value {
         let mut map = Map::new();
         for item in items {
-            if let Some(name) = item.scalar_text() {
-                if let Some((k, v)) = entry(name, &item.at) {
+            if let Some(name) = item.scalar_text()
+                && let Some((k, v)) = entry(name, &item.at) {
                     map.insert(k, item.at.clone(), v);
                 }
-            }
         }
         node.value = Value::Map(map);
     }

@@ -1081,8 +1081,8 @@ pub mod flex {
                 Value::String(s) => out.extend(ports::parse_short(&s).map_err(de::Error::custom)?),
                 Value::Object(mut map) => {
                     for key in ["published", "target"] {
-                        if let Some(v) = map.get_mut(key) {
-                            if let Some(text) = scalar_text(v) {
+                        if let Some(v) = map.get_mut(key)
+                            && let Some(text) = scalar_text(v) {
                                 *v = if key == "target" {
                                     Value::from(text.parse::<u16>().map_err(|_| {
                                         de::Error::custom(format!("invalid containerPort: {text}"))
@@ -1094,7 +1094,6 @@ pub mod flex {
                                     Value::String(text)
                                 };
                             }
-                        }
                     }
                     let mut p: PortMapping =
                         serde_json::from_value(Value::Object(map)).map_err(de::Error::custom)?;

@@ -52,11 +52,10 @@ fn to_v1(value: &mut Value) {
         for volume in volumes.into_iter().flatten() {
             if let Some(bind) = volume.get_mut("bind").and_then(Value::as_object_mut) {
                 bind.remove("create_host_path");
-                if bind.is_empty() {
-                    if let Some(v) = volume.as_object_mut() {
+                if bind.is_empty()
+                    && let Some(v) = volume.as_object_mut() {
                         v.remove("bind");
                     }
-                }
             }
         }
     }

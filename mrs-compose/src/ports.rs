@@ -120,7 +120,7 @@ pub fn parse_short(spec: &str) -> Result<Vec<PortMapping>, PortError> {
         _ => return Err(PortError::Spec(spec.to_owned())),
     };
     if container.is_empty() {
-        return Err(PortError::Empty(format!("{spec}")));
+        return Err(PortError::Empty(spec.to_string()));
     }
     let (c_start, c_end) =
         parse_range(container).map_err(|_| PortError::ContainerPort(container.to_owned()))?;
@@ -209,16 +209,19 @@ fn split_ip(spec: &str) -> Result<(Option<String>, &str), PortError> {
     Ok((None, spec))
 }
 
+/// A port or range that is not `N` or `N-M` with 1 <= N <= M <= 65535.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("invalid port or range `{0}`")]
+pub struct RangeError(pub String);
+
 /// Parses `N` or `N-M` (1..=65535, N <= M).
-pub fn parse_range(text: &str) -> Result<(u16, u16), ()> {
-    let (a, b) = match text.split_once('-') {
-        Some((a, b)) => (a, b),
-        None => (text, text),
-    };
-    let a: u16 = a.parse().map_err(|_| ())?;
-    let b: u16 = b.parse().map_err(|_| ())?;
+pub fn parse_range(text: &str) -> Result<(u16, u16), RangeError> {
+    let err = || RangeError(text.to_owned());
+    let (a, b) = text.split_once('-').unwrap_or((text, text));
+    let a: u16 = a.parse().map_err(|_| err())?;
+    let b: u16 = b.parse().map_err(|_| err())?;
     if a == 0 || b < a {
-        return Err(());
+        return Err(err());
     }
     Ok((a, b))
 }

@@ -86,11 +86,10 @@ pub fn normalize(
 
     for service in project.services.values_mut() {
         for (key, value) in service.environment.iter_mut() {
-            if value.is_none() {
-                if let Binding::Set(v) = vars.resolve(key) {
+            if value.is_none()
+                && let Binding::Set(v) = vars.resolve(key) {
                     *value = Some(v);
                 }
-            }
         }
     }
 
@@ -156,9 +155,9 @@ pub fn normalize(
             }
         }
         for mount in &service.volumes {
-            if mount.kind == MountKind::Volume {
-                if let Some(source) = &mount.source {
-                    if !project.volumes.contains_key(source) {
+            if mount.kind == MountKind::Volume
+                && let Some(source) = &mount.source
+                    && !project.volumes.contains_key(source) {
                         errors.push(undefined(
                             "volume",
                             sname,
@@ -167,8 +166,6 @@ pub fn normalize(
                             at(&["services", sname, "volumes"]),
                         ));
                     }
-                }
-            }
         }
         if let Some(restart) = &service.restart {
             let ok = matches!(

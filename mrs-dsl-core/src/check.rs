@@ -45,7 +45,7 @@ pub fn check(cx: &Ctxt, env: &Environment<'_>, catalog: &Catalog) -> Option<Chec
     let mut spans = SpanTable::new(env.overlays_key.unwrap_or_else(Span::call_site));
     let selected = check_overlays(cx, env, catalog, &sources, &mut spans);
     let overlays: Vec<&Overlay> = selected.iter().map(|(_, o)| &o.overlay).collect();
-    check_networks(cx, env, &selected);
+    check_networks(cx, env, &selected, &sources);
     let mut uses = DslUses(Vec::new());
     let layer = check_services(cx, env, &selected, &mut spans, &mut uses);
     let persistence = check_persistence(cx, env, &mut uses);
@@ -232,10 +232,11 @@ fn check_overlays<'c>(
             .clone()
             .unwrap_or_else(|| Location::synthetic(&overlay.overlay.source.name));
         if rules.first && index != 0 {
+            let at = rule_location(overlay, &["first"]).unwrap_or_else(|| rule_at.clone());
             cx.error(
                 ident.span(),
                 Message::new(format!("overlay `{ident}` must be merged first"))
-                    .at("its rules say `first: true`", &rule_at, sources)
+                    .at("its rules say `first: true`", &at, sources)
                     .help(format!("move `{ident}` to the start of `overlays`"))
                     .build(),
             );
@@ -322,11 +323,23 @@ fn check_overlays<'c>(
     selected
 }
 
+/// Where an overlay's `x-mrs` field says something (`path` under `x-mrs`).
+fn rule_location(overlay: &CatalogOverlay, path: &[&str]) -> Option<Location> {
+    let mut full = vec!["x-mrs"];
+    full.extend_from_slice(path);
+    overlay.overlay.tree.lookup(&full).map(|n| n.at.clone())
+}
+
 /// External networks: every external network an overlay uses must be
 /// declared by the environment (the host must provide it; `up` creates it
 /// when absent), and every declared one must be used (a typo otherwise).
-fn check_networks(cx: &Ctxt, env: &Environment<'_>, selected: &[(Ident, &CatalogOverlay)]) {
-    let mut used: Vec<(String, &Ident)> = Vec::new();
+fn check_networks(
+    cx: &Ctxt,
+    env: &Environment<'_>,
+    selected: &[(Ident, &CatalogOverlay)],
+    sources: &Sources,
+) {
+    let mut used: Vec<(String, &Ident, Location)> = Vec::new();
     for (ident, overlay) in selected {
         let Some(networks) = overlay
             .overlay
@@ -347,30 +360,32 @@ fn check_networks(cx: &Ctxt, env: &Environment<'_>, selected: &[(Ident, &Catalog
                     .and_then(Node::as_str)
                     .unwrap_or(key)
                     .to_owned();
-                if !used.iter().any(|(n, _)| *n == name) {
-                    used.push((name, ident));
+                if !used.iter().any(|(n, _, _)| *n == name) {
+                    let at = node.lookup(&["external"]).map_or(&node.at, |n| &n.at);
+                    used.push((name, ident, at.clone()));
                 }
             }
         }
     }
-    for (name, ident) in &used {
+    for (name, ident, at) in &used {
         if !env.networks.iter().any(|(n, _)| n == name) {
             let span = ident.span();
             cx.error(
                 span,
                 Message::new(format!("overlay `{ident}` needs the external network `{name}`, which this environment does not declare"))
                     .rule("external networks are provided by the host (its load balancer joins them)")
+                    .at(&format!("`{name}` is external"), at, sources)
                     .help(format!("add `networks: [{name}]` (it is created when missing)"))
                     .build(),
             );
         }
     }
     for (name, span) in &env.networks {
-        if !used.iter().any(|(n, _)| n == name) {
+        if !used.iter().any(|(n, _, _)| n == name) {
             let mut m = Message::new(format!(
                 "network `{name}` is declared but no overlay uses it as external"
             ));
-            if let Some(s) = did_you_mean(name, used.iter().map(|(n, _)| n.as_str())) {
+            if let Some(s) = did_you_mean(name, used.iter().map(|(n, _, _)| n.as_str())) {
                 m = m.help(format!("did you mean `{s}`?"));
             } else {
                 m = m.help("remove it");
@@ -521,8 +536,26 @@ fn to_node(cx: &Ctxt, value: &Value, spans: &mut SpanTable, uses: &mut DslUses) 
             cx.error(i.span(), format!("`{i}` is not a value here: write a string, a number, a list or a map (`none` removes the key)"));
             return None;
         }
-        Value::Call(f, _, _) => {
-            cx.error(f.span(), "functions are not values of service keys");
+        Value::Call(f, args, _) => {
+            let mut m = Message::new(format!(
+                "`{f}(...)` is not a value of a service key: functions only compute variables in `vars`"
+            ));
+            m = match args.as_slice() {
+                [Value::Str(s)] if f == "format" => {
+                    // Count its variables as used: the fix keeps them.
+                    if let Ok(c) = template::convert(&s.value()) {
+                        for r in c.refs {
+                            uses.0.push((r, s.span(), "a service override"));
+                        }
+                    }
+                    m.help(format!(
+                        "strings are already templates: write {:?}",
+                        s.value()
+                    ))
+                }
+                _ => m.help("declare the value in `vars` and use it in a string, e.g. `\"{NAME}\"`"),
+            };
+            cx.error(f.span(), m.build());
             return None;
         }
     };
@@ -552,7 +585,12 @@ fn check_persistence(cx: &Ctxt, env: &Environment<'_>, uses: &mut DslUses) -> Op
                 Some(p) => match project_name::validate(&p.value()) {
                     Ok(name) => name.to_owned(),
                     Err(e) => {
-                        cx.error(p.span(), e.to_string());
+                        let mut m = Message::new(e.to_string());
+                        let normal = project_name::normalize(&p.value());
+                        if !normal.is_empty() {
+                            m = m.help(format!("write `project: \"{normal}\"`"));
+                        }
+                        cx.error(p.span(), m.build());
                         return None;
                     }
                 },
@@ -609,7 +647,9 @@ fn check_persistence(cx: &Ctxt, env: &Environment<'_>, uses: &mut DslUses) -> Op
             if !root.value().starts_with('/') {
                 cx.error(
                     root.span(),
-                    format!("root `{}` is not absolute", root.value()),
+                    Message::new(format!("root `{}` is not absolute", root.value()))
+                        .help("write the full path, like \"/srv/mrs-review\"")
+                        .build(),
                 );
             }
             if lifetime.0 == 0 {
@@ -642,7 +682,9 @@ fn check_health(cx: &Ctxt, env: &Environment<'_>, uses: &mut DslUses) -> Option<
     if !(url.value().starts_with("http://") || url.value().starts_with("https://")) {
         cx.error(
             url.span(),
-            "the health URL must start with http:// or https://",
+            Message::new("the health URL must start with http:// or https://")
+                .help("write the whole URL, like \"http://{HOST}/\"")
+                .build(),
         );
     }
     for r in converted.refs.iter().filter(|r| *r != "uuid") {
@@ -665,7 +707,12 @@ fn check_health(cx: &Ctxt, env: &Environment<'_>, uses: &mut DslUses) -> Option<
             !host.is_empty() && port.parse::<u16>().is_ok_and(|p| p > 0)
         });
         if !ok {
-            cx.error(c.span(), "`connect_to` must be `host:port`");
+            cx.error(
+                c.span(),
+                Message::new(format!("`connect_to` must be `host:port`, found `{v}`"))
+                    .help("give the address to connect to instead of the URL's host, like \"127.0.0.1:8000\"")
+                    .build(),
+            );
         }
     }
     Some(HealthSpec {

@@ -39,6 +39,9 @@ pub struct Environment<'a> {
     pub vars: Vec<VarDecl<'a>>,
     /// Span of the `vars` key.
     pub vars_key: Option<Span>,
+    /// Variables declared with a value that was refused (already reported):
+    /// they count as declared, so no second error says they are missing.
+    pub rejected_vars: Vec<String>,
     /// `health: {...}`.
     pub health: Option<HealthDecl<'a>>,
 }
@@ -116,7 +119,8 @@ pub enum VarDeclSource<'a> {
     Input(Option<String>, Span),
     /// `slug(OTHER)`.
     Derived(Derivation, &'a Ident, Span),
-    /// `format("{A}.example")`: compose-syntax template and the names it uses.
+    /// `format("{A}.example")`: compose-syntax template, the names it uses,
+    /// and the span of the template string.
     Template(String, Vec<String>, Span),
     /// `unset`.
     Unset(Span),
@@ -278,6 +282,7 @@ impl<'a> Environment<'a> {
             services: Vec::new(),
             vars: Vec::new(),
             vars_key: None,
+            rejected_vars: Vec::new(),
             health: None,
         };
         let mut seen = Seen(Vec::new());
@@ -370,8 +375,9 @@ impl<'a> Environment<'a> {
                     let mut seen_vars = Seen(Vec::new());
                     for var in expect_fields(cx, value, "`vars`") {
                         if seen_vars.first(cx, &var.key) {
-                            if let Some(decl) = read_var(cx, var) {
-                                env.vars.push(decl);
+                            match read_var(cx, var) {
+                                Some(decl) => env.vars.push(decl),
+                                None => env.rejected_vars.push(var.key.name.clone()),
                             }
                         }
                     }
@@ -452,9 +458,18 @@ fn read_persistence<'a>(cx: &Ctxt, field: &'a Field) -> PersistenceDecl<'a> {
         }
         PersistenceDecl::Persistent { key, home, project }
     } else {
-        for required in ["project", "root", "lifetime"] {
+        for (required, what, example) in [
+            ("project", "its project name template", "project: \"test-{BRANCH_SLUG}\""),
+            ("root", "the folder holding one folder per project", "root: \"/srv/mrs-review\""),
+            ("lifetime", "how long after its last deployment it is removed", "lifetime: 7d"),
+        ] {
             if !seen.0.iter().any(|k| k == required) {
-                cx.error(key, format!("an ephemeral environment needs `{required}`"));
+                cx.error(
+                    key,
+                    Message::new(format!("an ephemeral environment needs `{required}`, {what}"))
+                        .help(format!("add `{example}`"))
+                        .build(),
+                );
             }
         }
         PersistenceDecl::Ephemeral {
@@ -519,7 +534,7 @@ fn read_var<'a>(cx: &Ctxt, field: &'a Field) -> Option<VarDecl<'a>> {
         },
         Value::Call(f, args, span) if f == "format" => match args.as_slice() {
             [Value::Str(t)] => match crate::template::convert(&t.value()) {
-                Ok(c) => VarDeclSource::Template(c.compose, c.refs, *span),
+                Ok(c) => VarDeclSource::Template(c.compose, c.refs, t.span()),
                 Err(e) => {
                     cx.error(t.span(), e);
                     return None;

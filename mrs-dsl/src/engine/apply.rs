@@ -178,14 +178,13 @@ async fn check_ports(engine: &Engine, desired: &Desired, plan: &Plan) -> Result<
                         .clone()
                         .filter(|i| !i.is_empty())
                         .unwrap_or_else(|| "0.0.0.0".into());
-                    if let Err(e) = std::net::TcpListener::bind((ip.as_str(), port)) {
-                        if e.kind() == std::io::ErrorKind::AddrInUse {
+                    if let Err(e) = std::net::TcpListener::bind((ip.as_str(), port))
+                        && e.kind() == std::io::ErrorKind::AddrInUse {
                             return Err(Error::Refused(format!(
                                 "host port {ip}:{port} (for {} {container_port}) is in use by another process on this machine",
                                 c.name
                             )));
                         }
-                    }
                 }
             }
         }

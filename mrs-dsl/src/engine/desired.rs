@@ -145,8 +145,8 @@ pub fn desired(
         };
         folders.extend(mkdir_folders(service, &home)?);
         for m in &service.volumes {
-            if m.kind == MountKind::Bind {
-                if let Some(src) = &m.source {
+            if m.kind == MountKind::Bind
+                && let Some(src) = &m.source {
                     let path = resolve_path(src, &home);
                     if m.bind.as_ref().is_none_or(|b| b.create_host_path)
                         && !folders.iter().any(|f: &Folder| f.path == path)
@@ -158,7 +158,6 @@ pub fn desired(
                         });
                     }
                 }
-            }
         }
         containers.push(container(
             spec,
@@ -183,11 +182,10 @@ pub fn desired(
 
 /// `~/x` and `./x` against the project folder.
 pub fn resolve_path(source: &str, home: &Path) -> PathBuf {
-    if let Some(rest) = source.strip_prefix("~/") {
-        if let Some(h) = std::env::var_os("HOME") {
+    if let Some(rest) = source.strip_prefix("~/")
+        && let Some(h) = std::env::var_os("HOME") {
             return PathBuf::from(h).join(rest);
         }
-    }
     let p = Path::new(source);
     let joined = if p.is_absolute() {
         p.to_path_buf()
@@ -216,7 +214,8 @@ pub fn mkdir_folders(service: &Service, home: &Path) -> Result<Vec<Folder>, Desi
     let Some(value) = service.labels.get(labels::MKDIR) else {
         return Ok(Vec::new());
     };
-    let (paths, owner, mode) = parse_mkdir(value).map_err(DesiredError)?;
+    let spec = parse_mkdir(value).map_err(DesiredError)?;
+    let (paths, owner, mode) = (spec.paths, spec.owner, spec.mode);
     Ok(paths
         .into_iter()
         .map(|p| Folder {
@@ -228,7 +227,7 @@ pub fn mkdir_folders(service: &Service, home: &Path) -> Result<Vec<Folder>, Desi
 }
 
 /// Parses `a,b,c:uid:gid:mode` (owner and mode optional, applying to every path).
-pub fn parse_mkdir(value: &str) -> Result<(Vec<String>, Option<(u32, u32)>, Option<u32>), String> {
+pub fn parse_mkdir(value: &str) -> Result<MkdirSpec, String> {
     let mut parts = value.split(':');
     let paths: Vec<String> = parts
         .next()
@@ -272,7 +271,18 @@ pub fn parse_mkdir(value: &str) -> Result<(Vec<String>, Option<(u32, u32)>, Opti
             labels::MKDIR
         ));
     }
-    Ok((paths, owner, mode))
+    Ok(MkdirSpec { paths, owner, mode })
+}
+
+/// The seed's mkdir label, parsed.
+#[derive(Debug, PartialEq, Eq)]
+pub struct MkdirSpec {
+    /// Folders, relative to the project folder.
+    pub paths: Vec<String>,
+    /// Owner uid and gid.
+    pub owner: Option<(u32, u32)>,
+    /// Mode bits.
+    pub mode: Option<u32>,
 }
 
 /// SHA-256 hex of canonical JSON.
@@ -315,11 +325,10 @@ fn container(
     hashed.depends_on.clear();
     hashed.pull_policy = None;
     for m in &mut hashed.volumes {
-        if m.kind == MountKind::Bind {
-            if let Some(s) = &m.source {
+        if m.kind == MountKind::Bind
+            && let Some(s) = &m.source {
                 m.source = Some(resolve_path(s, home).display().to_string());
             }
-        }
     }
     let value = serde_json::to_value(&hashed).unwrap_or_default();
     let hash = hash_json(&value);
@@ -631,11 +640,10 @@ mod tests {
 
     #[test]
     fn mkdir_label() {
-        let (paths, owner, mode) =
-            parse_mkdir("log,spooler,spooler/mail,mrsattachments:1000:1000:0750").expect("valid");
-        assert_eq!(paths, ["log", "spooler", "spooler/mail", "mrsattachments"]);
-        assert_eq!((owner, mode), (Some((1000, 1000)), Some(0o750)));
-        assert_eq!(parse_mkdir("a").expect("valid").1, None);
+        let spec = parse_mkdir("log,spooler,spooler/mail,mrsattachments:1000:1000:0750").expect("valid");
+        assert_eq!(spec.paths, ["log", "spooler", "spooler/mail", "mrsattachments"]);
+        assert_eq!((spec.owner, spec.mode), (Some((1000, 1000)), Some(0o750)));
+        assert_eq!(parse_mkdir("a").expect("valid").owner, None);
         assert!(parse_mkdir("a:x:1:0750").is_err());
         assert!(parse_mkdir("../etc:0:0:0777").is_err());
         assert!(parse_mkdir("/etc").is_err());

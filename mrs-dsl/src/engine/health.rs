@@ -51,7 +51,9 @@ pub async fn state(engine: &Engine, name: &str, needs_health: bool) -> Result<St
                 .unwrap_or_default();
             State::Failed(format!("{name} exited with code {code}{err}"))
         }
-        ContainerStateStatusEnum::RESTARTING => State::Failed(format!("{name} keeps restarting")),
+        ContainerStateStatusEnum::RESTARTING => {
+            State::Failed(format!("{name} keeps restarting: it exited with code {}", s.exit_code.unwrap_or(-1)))
+        }
         other => State::Pending(format!("{name} is {other}")),
     })
 }
@@ -162,7 +164,7 @@ pub async fn http_check(
         let outcome = match request.send().await {
             Ok(r) if r.status().as_u16() == check.expect => return Ok(()),
             Ok(r) => format!("HTTP {}", r.status().as_u16()),
-            Err(e) => format!("{}", root_cause(&e)),
+            Err(e) => root_cause(&e).to_string(),
         };
         progress(&format!("health check attempt {attempt}: {outcome}"));
         if Instant::now() + Duration::from_secs(1) >= deadline {

@@ -1,0 +1,38 @@
+// A production-tier environment may run a moving tag when it says why.
+mrs_dsl::deployment! {
+    env: demo,
+    tier: production,
+    host: "demo.mrs.beta.gouv.fr",
+    persistent: { home: "/home/mrs-demo" },
+    overlays: [base, persist, traefik],
+    networks: [web],
+    services: {
+        django: {
+            image: "betagouv/mrs:master",
+            build: none,
+            unpinned: "the demo follows master on purpose",
+        },
+    },
+    vars: {
+        HOST: "demo.mrs.beta.gouv.fr",
+        HOST_SLUG: slug(HOST),
+        LISTEN: "128",
+        PROTO: "https",
+        SECRET_KEY: secret,
+        BASICAUTH_DISABLE: "1",
+        MAINTENANCE_ENABLE: unset,
+        EMAIL_HOST: unset,
+        EMAIL_HOST_PASSWORD: unset,
+        EMAIL_HOST_USER: unset,
+        EMAIL_PORT: unset,
+        EMAIL_USE_SSL: unset,
+        EMAIL_USE_TLS: unset,
+        DEFAULT_FROM_EMAIL: "demo@mrs.beta.gouv.fr",
+        TEAM_EMAIL: "equipe@mrs.beta.gouv.fr",
+        SENTRY_AUTH_TOKEN: unset,
+        SENTRY_DSN: unset,
+        SENTRY_PROJECT: unset,
+        SENTRY_URL: unset,
+    },
+    health: { url: "https://www.{HOST}/?test={uuid}", timeout: 60s },
+}
