@@ -19,13 +19,23 @@ const LOCAL: &str = env!("CARGO_BIN_EXE_local");
 const E2E_LOCAL: &str = env!("CARGO_BIN_EXE_e2e-local");
 const E2E_REVIEW: &str = env!("CARGO_BIN_EXE_e2e-review");
 const SECRET: &str = "e2e-s3cret-value";
-const IMAGES: &[&str] = &["betagouv/mrs:master", "postgres:10", "djfarrelly/maildev:latest", "mrs-deploy/traefik:3"];
+const IMAGES: &[&str] = &[
+    "betagouv/mrs:master",
+    "postgres:10",
+    "djfarrelly/maildev:latest",
+    "mrs-deploy/traefik:3",
+];
 
 /// Takes the engine for one test, or explains loudly why the test cannot run.
 fn engine() -> Option<MutexGuard<'static, ()>> {
-    let guard = SERIAL.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let guard = SERIAL
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     let required = std::env::var_os("MRS_E2E_REQUIRED").is_some();
-    let problem = if !docker(&["version", "--format", "{{.Server.Version}}"]).status.success() {
+    let problem = if !docker(&["version", "--format", "{{.Server.Version}}"])
+        .status
+        .success()
+    {
         Some("no Docker Engine answers".to_owned())
     } else {
         IMAGES
@@ -37,29 +47,47 @@ fn engine() -> Option<MutexGuard<'static, ()>> {
         None => Some(guard),
         Some(p) if required => panic!("end-to-end test cannot run: {p}"),
         Some(p) => {
-            eprintln!("\n!!!!!!!! SKIPPED end-to-end test: {p} (set MRS_E2E_REQUIRED=1 to make this a failure) !!!!!!!!\n");
+            eprintln!(
+                "\n!!!!!!!! SKIPPED end-to-end test: {p} (set MRS_E2E_REQUIRED=1 to make this a failure) !!!!!!!!\n"
+            );
             None
         }
     }
 }
 
 fn docker(args: &[&str]) -> Output {
-    Command::new("docker").args(args).output().expect("run the docker CLI")
+    Command::new("docker")
+        .args(args)
+        .output()
+        .expect("run the docker CLI")
 }
 
 fn docker_out(args: &[&str]) -> String {
-    String::from_utf8_lossy(&docker(args).stdout).trim().to_owned()
+    String::from_utf8_lossy(&docker(args).stdout)
+        .trim()
+        .to_owned()
 }
 
 /// Runs an environment binary with SECRET_KEY set plus `env`.
 fn run(bin: &str, args: &[&str], env: &[(&str, &str)]) -> Output {
     let mut c = Command::new(bin);
-    c.args(args).env("SECRET_KEY", SECRET).env_remove("DOCKER_HOST");
+    c.args(args)
+        .env("SECRET_KEY", SECRET)
+        .env_remove("DOCKER_HOST");
     for (k, v) in env {
         c.env(k, v);
     }
     let out = c.output().expect("run the environment binary");
-    eprintln!("$ {} {}\n{}{}", Path::new(bin).file_name().and_then(|f| f.to_str()).unwrap_or(bin), args.join(" "), String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    eprintln!(
+        "$ {} {}\n{}{}",
+        Path::new(bin)
+            .file_name()
+            .and_then(|f| f.to_str())
+            .unwrap_or(bin),
+        args.join(" "),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
     out
 }
 
@@ -72,7 +100,11 @@ fn code(o: &Output) -> i32 {
 }
 
 fn e2e_local_env<'a>(image: &'a str, mode: &'a str, hosts: &'a str) -> [(&'a str, &'a str); 3] {
-    [("IMAGE", image), ("DJANGO_MODE", mode), ("ALLOWED_HOSTS", hosts)]
+    [
+        ("IMAGE", image),
+        ("DJANGO_MODE", mode),
+        ("ALLOWED_HOSTS", hosts),
+    ]
 }
 
 /// Removes the local environment entirely (containers, networks, data).
@@ -90,8 +122,19 @@ fn local_up() {
 
 /// `name -> id` of a project's containers.
 fn project_containers(project: &str) -> Vec<(String, String)> {
-    let out = docker_out(&["ps", "-a", "--filter", &format!("label=com.docker.compose.project={project}"), "--format", "{{.Names}} {{.ID}}"]);
-    let mut v: Vec<(String, String)> = out.lines().filter_map(|l| l.split_once(' ')).map(|(n, i)| (n.to_owned(), i.to_owned())).collect();
+    let out = docker_out(&[
+        "ps",
+        "-a",
+        "--filter",
+        &format!("label=com.docker.compose.project={project}"),
+        "--format",
+        "{{.Names}} {{.ID}}",
+    ]);
+    let mut v: Vec<(String, String)> = out
+        .lines()
+        .filter_map(|l| l.split_once(' '))
+        .map(|(n, i)| (n.to_owned(), i.to_owned()))
+        .collect();
     v.sort();
     v
 }
@@ -115,7 +158,17 @@ fn http_status(port: u16, host: &str) -> Option<u16> {
 }
 
 fn psql(sql: &str) -> Output {
-    docker(&["exec", "testmrs-postgres-1", "psql", "-U", "django", "-d", "mrs", "-tAc", sql])
+    docker(&[
+        "exec",
+        "testmrs-postgres-1",
+        "psql",
+        "-U",
+        "django",
+        "-d",
+        "mrs",
+        "-tAc",
+        sql,
+    ])
 }
 
 #[test]
@@ -123,27 +176,57 @@ fn local_comes_up_from_nothing_and_a_second_up_is_a_no_op() {
     let Some(_engine) = engine() else { return };
     reset_local();
     local_up();
-    assert_eq!(http_status(8000, "localhost"), Some(200), "the app answers on localhost:8000");
+    assert_eq!(
+        http_status(8000, "localhost"),
+        Some(200),
+        "the app answers on localhost:8000"
+    );
     let before = project_containers("testmrs");
-    assert_eq!(before.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>(), ["testmrs-django-1", "testmrs-postgres-1"]);
+    assert_eq!(
+        before.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>(),
+        ["testmrs-django-1", "testmrs-postgres-1"]
+    );
     // The mkdir label's folders exist with their owner and mode.
-    let meta = std::fs::metadata("/tmp/testmrs/mrsattachments").expect("mrsattachments was created");
+    let meta =
+        std::fs::metadata("/tmp/testmrs/mrsattachments").expect("mrsattachments was created");
     use std::os::unix::fs::{MetadataExt, PermissionsExt};
-    assert_eq!((meta.uid(), meta.gid(), meta.permissions().mode() & 0o7777), (1000, 1000, 0o750));
+    assert_eq!(
+        (meta.uid(), meta.gid(), meta.permissions().mode() & 0o7777),
+        (1000, 1000, 0o750)
+    );
 
     let second = run(LOCAL, &["up"], &[]);
     assert_eq!(code(&second), 0);
-    assert!(stderr(&second).contains("nothing to do"), "{}", stderr(&second));
-    assert_eq!(project_containers("testmrs"), before, "a no-op up touches nothing");
+    assert!(
+        stderr(&second).contains("nothing to do"),
+        "{}",
+        stderr(&second)
+    );
+    assert_eq!(
+        project_containers("testmrs"),
+        before,
+        "a no-op up touches nothing"
+    );
 
     let plan = run(LOCAL, &["plan", "--format", "json"], &[]);
-    let plan: serde_json::Value = serde_json::from_slice(&plan.stdout).expect("plan --format json is JSON");
-    assert!(plan["steps"].as_array().is_some_and(|s| s.iter().all(|s| s["action"] == "keep")), "{plan}");
+    let plan: serde_json::Value =
+        serde_json::from_slice(&plan.stdout).expect("plan --format json is JSON");
+    assert!(
+        plan["steps"]
+            .as_array()
+            .is_some_and(|s| s.iter().all(|s| s["action"] == "keep")),
+        "{plan}"
+    );
 
     let history = run(LOCAL, &["history", "--format", "json"], &[]);
-    let history: Vec<serde_json::Value> = serde_json::from_slice(&history.stdout).expect("history is JSON");
+    let history: Vec<serde_json::Value> =
+        serde_json::from_slice(&history.stdout).expect("history is JSON");
     assert_eq!(history.len(), 2);
-    assert!(history.iter().all(|r| r["outcome"] == "ok" && r["command"] == "up"));
+    assert!(
+        history
+            .iter()
+            .all(|r| r["outcome"] == "ok" && r["command"] == "up")
+    );
     assert_eq!(history[0]["changed"].as_array().map(Vec::len), Some(2));
 }
 
@@ -165,7 +248,10 @@ fn docker_compose_lists_what_we_created() {
         .output()
         .expect("docker-compose is installed");
     let _ = std::fs::remove_file(&file);
-    let mut services: Vec<String> = String::from_utf8_lossy(&ps.stdout).lines().map(str::to_owned).collect();
+    let mut services: Vec<String> = String::from_utf8_lossy(&ps.stdout)
+        .lines()
+        .map(str::to_owned)
+        .collect();
     services.sort();
     assert_eq!(services, ["django", "postgres"]);
 }
@@ -177,16 +263,41 @@ fn changing_an_override_recreates_only_that_container() {
     let django = id_of("testmrs-django-1");
     let postgres = id_of("testmrs-postgres-1");
     // e2e-local is local with django's entrypoint written out and its image an input.
-    let plan = run(E2E_LOCAL, &["plan"], &e2e_local_env("betagouv/mrs:master", "app", "127.0.0.1,localhost"));
+    let plan = run(
+        E2E_LOCAL,
+        &["plan"],
+        &e2e_local_env("betagouv/mrs:master", "app", "127.0.0.1,localhost"),
+    );
     let plan_text = String::from_utf8_lossy(&plan.stdout).into_owned();
-    assert!(plan_text.contains("container testmrs-django-1 [betagouv/mrs:master]: recreate (entrypoint changed)"), "{plan_text}");
-    assert!(plan_text.contains("container testmrs-postgres-1 [postgres:10]: unchanged"), "{plan_text}");
-    let o = run(E2E_LOCAL, &["up"], &e2e_local_env("betagouv/mrs:master", "app", "127.0.0.1,localhost"));
+    assert!(
+        plan_text.contains(
+            "container testmrs-django-1 [betagouv/mrs:master]: recreate (entrypoint changed)"
+        ),
+        "{plan_text}"
+    );
+    assert!(
+        plan_text.contains("container testmrs-postgres-1 [postgres:10]: unchanged"),
+        "{plan_text}"
+    );
+    let o = run(
+        E2E_LOCAL,
+        &["up"],
+        &e2e_local_env("betagouv/mrs:master", "app", "127.0.0.1,localhost"),
+    );
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     assert_ne!(id_of("testmrs-django-1"), django, "django was recreated");
-    assert_eq!(id_of("testmrs-postgres-1"), postgres, "postgres was left alone");
+    assert_eq!(
+        id_of("testmrs-postgres-1"),
+        postgres,
+        "postgres was left alone"
+    );
     assert_eq!(http_status(8000, "localhost"), Some(200));
-    assert!(docker_out(&["ps", "-a", "--format", "{{.Names}}"]).lines().all(|n| !n.contains("mrs-previous")), "the previous container is removed after success");
+    assert!(
+        docker_out(&["ps", "-a", "--format", "{{.Names}}"])
+            .lines()
+            .all(|n| !n.contains("mrs-previous")),
+        "the previous container is removed after success"
+    );
     local_up();
 }
 
@@ -195,22 +306,44 @@ fn a_failing_health_check_rolls_back_and_keeps_the_data() {
     let Some(_engine) = engine() else { return };
     local_up();
     let django = id_of("testmrs-django-1");
-    let created = psql("CREATE TABLE IF NOT EXISTS e2e (note text); INSERT INTO e2e VALUES ('written before the deploy');");
-    assert!(created.status.success(), "{}", String::from_utf8_lossy(&created.stderr));
+    let created = psql(
+        "CREATE TABLE IF NOT EXISTS e2e (note text); INSERT INTO e2e VALUES ('written before the deploy');",
+    );
+    assert!(
+        created.status.success(),
+        "{}",
+        String::from_utf8_lossy(&created.stderr)
+    );
     // django now refuses every host: the health check gets 403 until its deadline.
-    let o = run(E2E_LOCAL, &["up", "--health-timeout", "8"], &e2e_local_env("betagouv/mrs:master", "app", "nowhere.invalid"));
+    let o = run(
+        E2E_LOCAL,
+        &["up", "--health-timeout", "8"],
+        &e2e_local_env("betagouv/mrs:master", "app", "nowhere.invalid"),
+    );
     assert_eq!(code(&o), 3, "exit code 3: failed and rolled back");
     let err = stderr(&o);
     assert!(err.contains("HTTP 403"), "{err}");
     assert!(err.contains("rolled back"), "{err}");
-    assert_eq!(id_of("testmrs-django-1"), django, "the previous django container is back");
+    assert_eq!(
+        id_of("testmrs-django-1"),
+        django,
+        "the previous django container is back"
+    );
     assert_eq!(state_of("testmrs-django-1"), "running");
-    assert_eq!(http_status(8000, "localhost"), Some(200), "the old version serves again");
+    assert_eq!(
+        http_status(8000, "localhost"),
+        Some(200),
+        "the old version serves again"
+    );
     let rows = psql("SELECT note FROM e2e;");
     assert!(String::from_utf8_lossy(&rows.stdout).contains("written before the deploy"));
     let history = run(LOCAL, &["history", "--format", "json"], &[]);
-    let history: Vec<serde_json::Value> = serde_json::from_slice(&history.stdout).expect("history is JSON");
-    assert_eq!(history.last().map(|r| r["outcome"].clone()), Some(serde_json::json!("rolled-back")));
+    let history: Vec<serde_json::Value> =
+        serde_json::from_slice(&history.stdout).expect("history is JSON");
+    assert_eq!(
+        history.last().map(|r| r["outcome"].clone()),
+        Some(serde_json::json!("rolled-back"))
+    );
 }
 
 #[test]
@@ -218,7 +351,11 @@ fn a_container_that_exits_at_once_rolls_back() {
     let Some(_engine) = engine() else { return };
     local_up();
     let django = id_of("testmrs-django-1");
-    let o = run(E2E_LOCAL, &["up", "--health-timeout", "20"], &e2e_local_env("betagouv/mrs:master", "no-such-mode", "127.0.0.1,localhost"));
+    let o = run(
+        E2E_LOCAL,
+        &["up", "--health-timeout", "20"],
+        &e2e_local_env("betagouv/mrs:master", "no-such-mode", "127.0.0.1,localhost"),
+    );
     assert_eq!(code(&o), 3, "{}", stderr(&o));
     assert!(stderr(&o).contains("exited with code"), "{}", stderr(&o));
     assert_eq!(id_of("testmrs-django-1"), django);
@@ -230,19 +367,35 @@ fn a_missing_secret_changes_nothing() {
     let Some(_engine) = engine() else { return };
     local_up();
     let before = project_containers("testmrs");
-    let o = Command::new(LOCAL).arg("up").env_remove("SECRET_KEY").output().expect("run local");
+    let o = Command::new(LOCAL)
+        .arg("up")
+        .env_remove("SECRET_KEY")
+        .output()
+        .expect("run local");
     assert_eq!(code(&o), 2);
     let err = stderr(&o);
-    assert!(err.contains("SECRET_KEY (secret)") && err.contains("nothing was changed"), "{err}");
+    assert!(
+        err.contains("SECRET_KEY (secret)") && err.contains("nothing was changed"),
+        "{err}"
+    );
     assert_eq!(project_containers("testmrs"), before);
 }
 
 #[test]
 fn an_unreachable_engine_is_a_clear_error() {
     let Some(_engine) = engine() else { return };
-    let o = Command::new(LOCAL).arg("up").env("SECRET_KEY", SECRET).env("DOCKER_HOST", "unix:///tmp/no-such-docker.sock").output().expect("run local");
+    let o = Command::new(LOCAL)
+        .arg("up")
+        .env("SECRET_KEY", SECRET)
+        .env("DOCKER_HOST", "unix:///tmp/no-such-docker.sock")
+        .output()
+        .expect("run local");
     assert_eq!(code(&o), 2);
-    assert!(stderr(&o).contains("the Docker Engine at unix:///tmp/no-such-docker.sock is unreachable"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("the Docker Engine at unix:///tmp/no-such-docker.sock is unreachable"),
+        "{}",
+        stderr(&o)
+    );
 }
 
 #[test]
@@ -250,9 +403,18 @@ fn a_missing_image_changes_nothing() {
     let Some(_engine) = engine() else { return };
     local_up();
     let before = project_containers("testmrs");
-    let o = run(E2E_LOCAL, &["up"], &e2e_local_env("betagouv/mrs:no-such-tag", "app", "localhost"));
+    let o = run(
+        E2E_LOCAL,
+        &["up"],
+        &e2e_local_env("betagouv/mrs:no-such-tag", "app", "localhost"),
+    );
     assert_eq!(code(&o), 2);
-    assert!(stderr(&o).contains("image betagouv/mrs:no-such-tag is not on the engine and cannot be pulled"), "{}", stderr(&o));
+    assert!(
+        stderr(&o)
+            .contains("image betagouv/mrs:no-such-tag is not on the engine and cannot be pulled"),
+        "{}",
+        stderr(&o)
+    );
     assert_eq!(project_containers("testmrs"), before);
     assert_eq!(http_status(8000, "localhost"), Some(200));
 }
@@ -264,8 +426,17 @@ fn a_host_port_in_use_changes_nothing() {
     let holder = std::net::TcpListener::bind("0.0.0.0:8000").expect("bind 8000 for the test");
     let o = run(LOCAL, &["up"], &[]);
     assert_eq!(code(&o), 2);
-    assert!(stderr(&o).contains("host port 0.0.0.0:8000 (for testmrs-django-1 8000/tcp) is in use by another process"), "{}", stderr(&o));
-    assert!(project_containers("testmrs").is_empty(), "nothing was created");
+    assert!(
+        stderr(&o).contains(
+            "host port 0.0.0.0:8000 (for testmrs-django-1 8000/tcp) is in use by another process"
+        ),
+        "{}",
+        stderr(&o)
+    );
+    assert!(
+        project_containers("testmrs").is_empty(),
+        "nothing was created"
+    );
     drop(holder);
 }
 
@@ -274,26 +445,69 @@ fn a_held_lock_fails_clearly_and_concurrent_ups_serialise() {
     let Some(_engine) = engine() else { return };
     reset_local();
     // Someone else holds the lock, for an hour.
-    let expires = (std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("clock").as_secs() + 3600).to_string();
+    let expires = (std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_secs()
+        + 3600)
+        .to_string();
     let created = docker(&[
-        "create", "--name", "mrs-deploy-lock.testmrs", "--label", "io.mrs-deploy.lock.owner=alice@elsewhere (pid 1)",
-        "--label", "io.mrs-deploy.lock.host=elsewhere", "--label", &format!("io.mrs-deploy.lock.expires={expires}"),
-        "--label", "io.mrs-deploy.lock.since=0", "mrs-deploy/lock:1", "lock",
+        "create",
+        "--name",
+        "mrs-deploy-lock.testmrs",
+        "--label",
+        "io.mrs-deploy.lock.owner=alice@elsewhere (pid 1)",
+        "--label",
+        "io.mrs-deploy.lock.host=elsewhere",
+        "--label",
+        &format!("io.mrs-deploy.lock.expires={expires}"),
+        "--label",
+        "io.mrs-deploy.lock.since=0",
+        "mrs-deploy/lock:1",
+        "lock",
     ]);
     let o = run(LOCAL, &["up"], &[]);
     let _ = docker(&["rm", "-f", "mrs-deploy-lock.testmrs"]);
-    assert!(created.status.success(), "the lock image exists once an up ran: {}", String::from_utf8_lossy(&created.stderr));
+    assert!(
+        created.status.success(),
+        "the lock image exists once an up ran: {}",
+        String::from_utf8_lossy(&created.stderr)
+    );
     assert_eq!(code(&o), 2);
-    assert!(stderr(&o).contains("holds the lock: alice@elsewhere (pid 1)"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("holds the lock: alice@elsewhere (pid 1)"),
+        "{}",
+        stderr(&o)
+    );
     assert!(project_containers("testmrs").is_empty());
 
     // Two at once: one deploys, the other waits for it, then finds nothing to do.
-    let spawn = || Command::new(LOCAL).args(["up", "--wait-lock"]).env("SECRET_KEY", SECRET).stderr(Stdio::piped()).stdout(Stdio::piped()).spawn().expect("spawn");
+    let spawn = || {
+        Command::new(LOCAL)
+            .args(["up", "--wait-lock"])
+            .env("SECRET_KEY", SECRET)
+            .stderr(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("spawn")
+    };
     let (a, b) = (spawn(), spawn());
-    let (a, b) = (a.wait_with_output().expect("wait"), b.wait_with_output().expect("wait"));
-    assert_eq!((code(&a), code(&b)), (0, 0), "{}\n{}", stderr(&a), stderr(&b));
+    let (a, b) = (
+        a.wait_with_output().expect("wait"),
+        b.wait_with_output().expect("wait"),
+    );
+    assert_eq!(
+        (code(&a), code(&b)),
+        (0, 0),
+        "{}\n{}",
+        stderr(&a),
+        stderr(&b)
+    );
     let both = format!("{}{}", stderr(&a), stderr(&b));
-    assert!(both.contains("nothing to do"), "the second found the first's work done: {both}");
+    assert!(
+        both.contains("nothing to do"),
+        "the second found the first's work done: {both}"
+    );
     assert_eq!(project_containers("testmrs").len(), 2);
 }
 
@@ -306,19 +520,46 @@ fn review_behind_traefik_and_down_leaves_others_alone() {
     let _ = docker(&["rm", "-f", "e2e-traefik"]);
     let _ = docker(&["network", "create", "web"]);
     let traefik = docker(&[
-        "run", "-d", "--name", "e2e-traefik", "--network", "web", "-p", "127.0.0.1:18080:80",
-        "-v", "/var/run/docker.sock:/var/run/docker.sock:ro", "mrs-deploy/traefik:3",
-        "--providers.docker=true", "--providers.docker.exposedbydefault=false", "--entrypoints.web.address=:80",
+        "run",
+        "-d",
+        "--name",
+        "e2e-traefik",
+        "--network",
+        "web",
+        "-p",
+        "127.0.0.1:18080:80",
+        "-v",
+        "/var/run/docker.sock:/var/run/docker.sock:ro",
+        "mrs-deploy/traefik:3",
+        "--providers.docker=true",
+        "--providers.docker.exposedbydefault=false",
+        "--entrypoints.web.address=:80",
         // MRS's overlays use Traefik v2's `Host(a, b)` rules.
-        "--core.defaultRuleSyntax=v2", "--global.checknewversion=false", "--global.sendanonymoususage=false",
+        "--core.defaultRuleSyntax=v2",
+        "--global.checknewversion=false",
+        "--global.sendanonymoususage=false",
     ]);
-    assert!(traefik.status.success(), "{}", String::from_utf8_lossy(&traefik.stderr));
+    assert!(
+        traefik.status.success(),
+        "{}",
+        String::from_utf8_lossy(&traefik.stderr)
+    );
 
     let a = run(E2E_REVIEW, &["up"], &[("BRANCH", "feature/A")]);
     let b = run(E2E_REVIEW, &["up"], &[("BRANCH", "feature/B")]);
-    assert_eq!((code(&a), code(&b)), (0, 0), "{}\n{}", stderr(&a), stderr(&b));
+    assert_eq!(
+        (code(&a), code(&b)),
+        (0, 0),
+        "{}\n{}",
+        stderr(&a),
+        stderr(&b)
+    );
     assert!(stderr(&a).contains("health check passed"));
-    assert_eq!(http_status(18080, "www.feature-b.review.test"), Some(200), "Traefik routes by host name");
+    assert_eq!(
+        http_status(18080, "www.feature-b.review.test"),
+        Some(200),
+        "Traefik routes by host name"
+    );
     assert_eq!(project_containers("test-feature-a").len(), 3);
     let b_before = project_containers("test-feature-b");
     assert_eq!(b_before.len(), 3);
@@ -326,11 +567,29 @@ fn review_behind_traefik_and_down_leaves_others_alone() {
     let down = run(E2E_REVIEW, &["down"], &[("BRANCH", "feature/A")]);
     assert_eq!(code(&down), 0, "{}", stderr(&down));
     assert!(project_containers("test-feature-a").is_empty());
-    assert!(!Path::new("/tmp/mrs-review/test-feature-a").exists(), "an ephemeral environment's folder goes too");
-    assert_eq!(project_containers("test-feature-b"), b_before, "the other review environment is untouched");
-    assert_eq!(project_containers("testmrs"), local_before, "local is untouched");
-    assert_eq!(state_of("e2e-traefik"), "running", "the load balancer is untouched");
-    assert!(docker(&["network", "inspect", "web"]).status.success(), "the external network stays");
+    assert!(
+        !Path::new("/tmp/mrs-review/test-feature-a").exists(),
+        "an ephemeral environment's folder goes too"
+    );
+    assert_eq!(
+        project_containers("test-feature-b"),
+        b_before,
+        "the other review environment is untouched"
+    );
+    assert_eq!(
+        project_containers("testmrs"),
+        local_before,
+        "local is untouched"
+    );
+    assert_eq!(
+        state_of("e2e-traefik"),
+        "running",
+        "the load balancer is untouched"
+    );
+    assert!(
+        docker(&["network", "inspect", "web"]).status.success(),
+        "the external network stays"
+    );
 
     let down_b = run(E2E_REVIEW, &["down"], &[("BRANCH", "feature/B")]);
     assert_eq!(code(&down_b), 0);
@@ -348,7 +607,10 @@ fn persistent_down_needs_force_and_keeps_data() {
     let forced = run(LOCAL, &["down", "--force"], &[]);
     assert_eq!(code(&forced), 0);
     assert!(project_containers("testmrs").is_empty());
-    assert!(Path::new("/tmp/testmrs/postgres/data").is_dir(), "home data is kept");
+    assert!(
+        Path::new("/tmp/testmrs/postgres/data").is_dir(),
+        "home data is kept"
+    );
     local_up();
 }
 
@@ -360,6 +622,10 @@ fn exec_propagates_the_exit_code() {
     assert_eq!(code(&ok), 0);
     assert!(String::from_utf8_lossy(&ok.stdout).contains("database ok"));
     // No mail server in local: sendtestemail fails, and so does exec.
-    let failing = run(LOCAL, &["exec", "django", "--", "mrs", "sendtestemail"], &[]);
+    let failing = run(
+        LOCAL,
+        &["exec", "django", "--", "mrs", "sendtestemail"],
+        &[],
+    );
     assert_eq!(code(&failing), 1);
 }

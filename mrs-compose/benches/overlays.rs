@@ -10,10 +10,20 @@ use mrs_compose::project::{self, NameSources};
 
 fn files() -> Vec<(String, String)> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/mrs-reference");
-    ["docker-compose.yml", "docker-compose.persist.yml", "docker-compose.traefik.yml", "docker-compose.maildev.yml"]
-        .iter()
-        .map(|f| (f.to_string(), std::fs::read_to_string(dir.join(f)).unwrap_or_default()))
-        .collect()
+    [
+        "docker-compose.yml",
+        "docker-compose.persist.yml",
+        "docker-compose.traefik.yml",
+        "docker-compose.maildev.yml",
+    ]
+    .iter()
+    .map(|f| {
+        (
+            f.to_string(),
+            std::fs::read_to_string(dir.join(f)).unwrap_or_default(),
+        )
+    })
+    .collect()
 }
 
 fn bench(c: &mut Criterion) {
@@ -26,13 +36,30 @@ fn bench(c: &mut Criterion) {
     ]);
     c.bench_function("load+merge+interpolate 4 MRS overlays", |b| {
         b.iter(|| {
-            let overlays: Vec<Overlay> = files.iter().filter_map(|(n, t)| Overlay::parse(n, t).ok()).collect();
-            let loaded = project::load(&overlays, &vars, NameSources { flag: Some("mrs-staging"), ..Default::default() });
+            let overlays: Vec<Overlay> = files
+                .iter()
+                .filter_map(|(n, t)| Overlay::parse(n, t).ok())
+                .collect();
+            let loaded = project::load(
+                &overlays,
+                &vars,
+                NameSources {
+                    flag: Some("mrs-staging"),
+                    ..Default::default()
+                },
+            );
             black_box(loaded.map(|l| l.project.services.len()).unwrap_or(0))
         })
     });
     c.bench_function("parse 4 MRS overlays (YAML + schema)", |b| {
-        b.iter(|| black_box(files.iter().filter_map(|(n, t)| Overlay::parse(n, t).ok()).count()))
+        b.iter(|| {
+            black_box(
+                files
+                    .iter()
+                    .filter_map(|(n, t)| Overlay::parse(n, t).ok())
+                    .count(),
+            )
+        })
     });
 }
 

@@ -347,9 +347,10 @@ fn to_map(node: &mut Node, entry: impl Fn(String, &Location) -> Option<(String, 
         let mut map = Map::new();
         for item in items {
             if let Some(name) = item.scalar_text()
-                && let Some((k, v)) = entry(name, &item.at) {
-                    map.insert(k, item.at.clone(), v);
-                }
+                && let Some((k, v)) = entry(name, &item.at)
+            {
+                map.insert(k, item.at.clone(), v);
+            }
         }
         node.value = Value::Map(map);
     }

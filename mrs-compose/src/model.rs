@@ -1082,18 +1082,19 @@ pub mod flex {
                 Value::Object(mut map) => {
                     for key in ["published", "target"] {
                         if let Some(v) = map.get_mut(key)
-                            && let Some(text) = scalar_text(v) {
-                                *v = if key == "target" {
-                                    Value::from(text.parse::<u16>().map_err(|_| {
-                                        de::Error::custom(format!("invalid containerPort: {text}"))
-                                    })?)
-                                } else {
-                                    ports::parse_range(&text).map_err(|_| {
-                                        de::Error::custom(format!("invalid hostPort: {text}"))
-                                    })?;
-                                    Value::String(text)
-                                };
-                            }
+                            && let Some(text) = scalar_text(v)
+                        {
+                            *v = if key == "target" {
+                                Value::from(text.parse::<u16>().map_err(|_| {
+                                    de::Error::custom(format!("invalid containerPort: {text}"))
+                                })?)
+                            } else {
+                                ports::parse_range(&text).map_err(|_| {
+                                    de::Error::custom(format!("invalid hostPort: {text}"))
+                                })?;
+                                Value::String(text)
+                            };
+                        }
                     }
                     let mut p: PortMapping =
                         serde_json::from_value(Value::Object(map)).map_err(de::Error::custom)?;

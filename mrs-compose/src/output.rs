@@ -50,12 +50,26 @@ fn to_v1(value: &mut Value) {
     for service in services.into_iter().flat_map(|s| s.values_mut()) {
         let volumes = service.get_mut("volumes").and_then(Value::as_array_mut);
         for volume in volumes.into_iter().flatten() {
-            if let Some(bind) = volume.get_mut("bind").and_then(Value::as_object_mut) {
-                bind.remove("create_host_path");
-                if bind.is_empty()
-                    && let Some(v) = volume.as_object_mut() {
-                        v.remove("bind");
-                    }
+            // v1 creates missing bind sources only for the short syntax.
+            let short = match (
+                volume.get("type"),
+                volume.get("source"),
+                volume.get("target"),
+            ) {
+                (Some(Value::String(t)), Some(Value::String(s)), Some(Value::String(d)))
+                    if t == "bind" =>
+                {
+                    let mode = if volume.get("read_only") == Some(&Value::Bool(true)) {
+                        "ro"
+                    } else {
+                        "rw"
+                    };
+                    Some(format!("{s}:{d}:{mode}"))
+                }
+                _ => None,
+            };
+            if let Some(short) = short {
+                *volume = Value::String(short);
             }
         }
     }

@@ -87,9 +87,10 @@ pub fn normalize(
     for service in project.services.values_mut() {
         for (key, value) in service.environment.iter_mut() {
             if value.is_none()
-                && let Binding::Set(v) = vars.resolve(key) {
-                    *value = Some(v);
-                }
+                && let Binding::Set(v) = vars.resolve(key)
+            {
+                *value = Some(v);
+            }
         }
     }
 
@@ -157,15 +158,16 @@ pub fn normalize(
         for mount in &service.volumes {
             if mount.kind == MountKind::Volume
                 && let Some(source) = &mount.source
-                    && !project.volumes.contains_key(source) {
-                        errors.push(undefined(
-                            "volume",
-                            sname,
-                            source,
-                            &volume_names,
-                            at(&["services", sname, "volumes"]),
-                        ));
-                    }
+                && !project.volumes.contains_key(source)
+            {
+                errors.push(undefined(
+                    "volume",
+                    sname,
+                    source,
+                    &volume_names,
+                    at(&["services", sname, "volumes"]),
+                ));
+            }
         }
         if let Some(restart) = &service.restart {
             let ok = matches!(
@@ -208,6 +210,44 @@ fn undefined(what: &str, service: &str, name: &str, known: &[String], at: Locati
         d = d.with_help(format!("declare it under the top-level `{what}s:`"));
     }
     d
+}
+
+/// Makes relative bind-mount sources (`./log`, `~/x`) absolute against the
+/// project folder, as compose does when it loads a project.
+pub fn resolve_paths(project: &mut Project, dir: &std::path::Path) {
+    for service in project.services.values_mut() {
+        for m in &mut service.volumes {
+            if m.kind != MountKind::Bind {
+                continue;
+            }
+            if let Some(source) = &m.source {
+                let resolved = resolve_path(source, dir);
+                m.source = Some(resolved.display().to_string());
+            }
+        }
+    }
+}
+
+/// `./x`, `../x`, `~/x` against `dir` (and `$HOME`), normalised without touching the filesystem.
+pub fn resolve_path(source: &str, dir: &std::path::Path) -> std::path::PathBuf {
+    use std::path::{Component, Path, PathBuf};
+    let joined = match source.strip_prefix("~/") {
+        Some(rest) => std::env::var_os("HOME")
+            .map_or_else(|| dir.join(source), |h| PathBuf::from(h).join(rest)),
+        None if Path::new(source).is_absolute() => PathBuf::from(source),
+        None => dir.join(source),
+    };
+    let mut out = PathBuf::new();
+    for c in joined.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    out
 }
 
 /// Services in an order where each comes after its dependencies; a cycle is an `Err` naming it.

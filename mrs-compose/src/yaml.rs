@@ -230,13 +230,14 @@ impl Builder {
 
     fn reject_complex_key(&self, at: &Location) -> Result<(), Diagnostic> {
         if let Some(Frame::Map(frame)) = self.stack.last()
-            && frame.key.is_none() {
-                return Err(Diagnostic::new(
-                    Kind::Yaml,
-                    at.clone(),
-                    "mapping keys must be plain strings, not collections",
-                ));
-            }
+            && frame.key.is_none()
+        {
+            return Err(Diagnostic::new(
+                Kind::Yaml,
+                at.clone(),
+                "mapping keys must be plain strings, not collections",
+            ));
+        }
         Ok(())
     }
 

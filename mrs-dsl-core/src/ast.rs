@@ -102,14 +102,13 @@ fn docs(input: ParseStream<'_>) -> syn::Result<Vec<String>> {
                 "only doc comments (`///`) are allowed here",
             ));
         }
-        if let syn::Meta::NameValue(nv) = &attr.meta {
-            if let syn::Expr::Lit(syn::ExprLit {
+        if let syn::Meta::NameValue(nv) = &attr.meta
+            && let syn::Expr::Lit(syn::ExprLit {
                 lit: syn::Lit::Str(s),
                 ..
             }) = &nv.value
-            {
-                out.push(s.value().trim().to_owned());
-            }
+        {
+            out.push(s.value().trim().to_owned());
         }
     }
     Ok(out)

@@ -39,10 +39,10 @@ pub fn load(path: &Path) -> Result<Arc<Catalog>, String> {
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
     let cache = guard.get_or_insert_with(HashMap::new);
-    if let Some((t, c)) = cache.get(path) {
-        if *t == mtime {
-            return Ok(c.clone());
-        }
+    if let Some((t, c)) = cache.get(path)
+        && *t == mtime
+    {
+        return Ok(c.clone());
     }
     let text = std::fs::read_to_string(path)
         .map_err(|e| format!("cannot read {}: {e}", path.display()))?;

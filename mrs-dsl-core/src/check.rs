@@ -12,7 +12,7 @@ use mrs_compose::error::did_you_mean;
 use mrs_compose::image::ImageRef;
 use mrs_compose::model::Project;
 use mrs_compose::node::{Map, MergeTag, Node, Value as NodeValue};
-use mrs_compose::ports::{self, PortMapping};
+use mrs_compose::ports::{self, PortError, PortMapping};
 use mrs_compose::schema::{self, Support};
 use mrs_compose::variables::{UseKind, VariableIndex};
 use mrs_compose::{Location, Overlay, Sources, project, project_name};
@@ -67,7 +67,7 @@ pub fn check(cx: &Ctxt, env: &Environment<'_>, catalog: &Catalog) -> Option<Chec
         },
         tree: layer,
     });
-    let tree = match project::merge_overlays(
+    let mut tree = match project::merge_overlays(
         &layers,
         &compile_time,
         mrs_compose::interpolate::Output::Template,
@@ -80,6 +80,7 @@ pub fn check(cx: &Ctxt, env: &Environment<'_>, catalog: &Catalog) -> Option<Chec
             return None;
         }
     };
+    check_port_syntax(cx, &mut tree, &spans, &sources);
     let project = match project::decode(&tree) {
         Ok(mut p) => {
             let placeholder = persistence.as_ref().map_or_else(
@@ -103,7 +104,7 @@ pub fn check(cx: &Ctxt, env: &Environment<'_>, catalog: &Catalog) -> Option<Chec
             return None;
         }
     };
-    check_build_removed(cx, &project, &tree, &spans, &sources);
+    check_build_removed(cx, env, &project, &tree, &spans, &sources);
     check_ports(cx, &project, &tree, &spans, &sources);
     let pinned = check_images(cx, env, &project, &tree, &spans, &sources);
 
@@ -242,20 +243,20 @@ fn check_overlays<'c>(
             );
         }
         for after in &rules.after {
-            if let Some(p) = position(&after.value) {
-                if p > index {
-                    cx.error(
-                        ident.span(),
-                        Message::new(format!(
-                            "overlay `{ident}` must come after `{}`",
-                            after.value
-                        ))
-                        .rule("overlays merge in order; a later one overrides an earlier one")
-                        .at("its rules say so", &after.at, sources)
-                        .help(format!("put `{}` before `{ident}`", after.value))
-                        .build(),
-                    );
-                }
+            if let Some(p) = position(&after.value)
+                && p > index
+            {
+                cx.error(
+                    ident.span(),
+                    Message::new(format!(
+                        "overlay `{ident}` must come after `{}`",
+                        after.value
+                    ))
+                    .rule("overlays merge in order; a later one overrides an earlier one")
+                    .at("its rules say so", &after.at, sources)
+                    .help(format!("put `{}` before `{ident}`", after.value))
+                    .build(),
+                );
             }
         }
         if let (Some(required), Some(decl)) = (&rules.persistence, &env.persistence) {
@@ -429,6 +430,7 @@ fn check_services(
             ));
             m = match did_you_mean(name, known.iter().map(String::as_str)) {
                 Some(s) => m.help(format!("did you mean `{s}`?")),
+                None if known.is_empty() => m.help("the overlays merged define no services"),
                 None => m.help(format!("the services are: {}", known.join(", "))),
             };
             cx.error(service.name.span, m.build());
@@ -452,7 +454,12 @@ fn check_services(
                     continue;
                 }
                 Some((Support::No, _)) => {
-                    cx.error(o.key.span, format!("the service key `{key}` is in the Compose Specification, but mrs-deploy does not apply it yet"));
+                    cx.error(
+                        o.key.span,
+                        Message::new(format!("the service key `{key}` is in the Compose Specification, but mrs-deploy does not apply it yet"))
+                            .help("remove it, or open an issue so mrs-deploy learns it")
+                            .build(),
+                    );
                     continue;
                 }
                 Some((Support::Yes, _)) => {}
@@ -533,7 +540,14 @@ fn to_node(cx: &Ctxt, value: &Value, spans: &mut SpanTable, uses: &mut DslUses) 
         }
         Value::Ident(i) if i == "null" => NodeValue::Null,
         Value::Ident(i) => {
-            cx.error(i.span(), format!("`{i}` is not a value here: write a string, a number, a list or a map (`none` removes the key)"));
+            cx.error(
+                i.span(),
+                Message::new(format!(
+                    "`{i}` is not a value here: write a string, a number, a list or a map"
+                ))
+                .help(format!("write \"{i}\" in quotes; `none` removes the key"))
+                .build(),
+            );
             return None;
         }
         Value::Call(f, args, _) => {
@@ -553,7 +567,9 @@ fn to_node(cx: &Ctxt, value: &Value, spans: &mut SpanTable, uses: &mut DslUses) 
                         s.value()
                     ))
                 }
-                _ => m.help("declare the value in `vars` and use it in a string, e.g. `\"{NAME}\"`"),
+                _ => {
+                    m.help("declare the value in `vars` and use it in a string, e.g. `\"{NAME}\"`")
+                }
             };
             cx.error(f.span(), m.build());
             return None;
@@ -586,8 +602,8 @@ fn check_persistence(cx: &Ctxt, env: &Environment<'_>, uses: &mut DslUses) -> Op
                     Ok(name) => name.to_owned(),
                     Err(e) => {
                         let mut m = Message::new(e.to_string());
-                        let normal = project_name::normalize(&p.value());
-                        if !normal.is_empty() {
+                        let normal = project_name::slug(&p.value());
+                        if project_name::validate(&normal).is_ok() {
                             m = m.help(format!("write `project: \"{normal}\"`"));
                         }
                         cx.error(p.span(), m.build());
@@ -745,6 +761,10 @@ fn check_variables(
     let mut vars = IndexMap::new();
     let declared: HashMap<&str, &crate::env::VarDecl<'_>> =
         env.vars.iter().map(|v| (v.name.name.as_str(), v)).collect();
+    // A declaration whose value was refused has had its error: it counts as
+    // declared, so that no second error says the variable is missing.
+    let is_declared =
+        |name: &str| declared.contains_key(name) || env.rejected_vars.iter().any(|r| r == name);
     let anchor = env
         .vars_key
         .or(env.overlays_key)
@@ -753,7 +773,7 @@ fn check_variables(
     // Needed by the overlays.
     for var in index.variables.values() {
         let needed = var.required || bare.contains(&var.name);
-        if needed && !declared.contains_key(var.name.as_str()) {
+        if needed && !is_declared(&var.name) {
             let mut m = Message::new(format!(
                 "variable `{}` is needed but not supplied",
                 var.name
@@ -783,7 +803,7 @@ fn check_variables(
     // Needed by the DSL.
     let mut reported = BTreeSet::new();
     for (name, span, what) in &uses.0 {
-        if !declared.contains_key(name.as_str()) && reported.insert(name.clone()) {
+        if !is_declared(name) && reported.insert(name.clone()) {
             let mut m = Message::new(format!(
                 "`{name}` is used by {what} but not declared in `vars`"
             ));
@@ -822,36 +842,43 @@ fn check_variables(
             };
             cx.error(decl.name.span, m.build());
         }
-        if persistent {
-            if let Some((_, overlay)) = secrets.iter().find(|(s, _)| *s == name) {
-                let is_literal = matches!(decl.source, VarDeclSource::Literal(..));
-                let is_input = matches!(decl.source, VarDeclSource::Input(..));
-                if is_literal || is_input {
-                    let at = overlay
-                        .rules
-                        .at
-                        .clone()
-                        .unwrap_or_else(|| Location::synthetic(&overlay.overlay.source.name));
-                    let what = if is_literal {
-                        "written in the source"
-                    } else {
-                        "an input (inputs are shown in plans)"
-                    };
-                    cx.error(
-                        decl.source.span(),
-                        Message::new(format!(
-                            "`{name}` is a secret and cannot be {what} in a persistent environment"
-                        ))
-                        .rule("secrets are read at run time and never embedded in the binary")
-                        .at(
-                            &format!("overlay `{}` lists it in `secrets`", overlay.rules.name),
-                            &at,
-                            sources,
-                        )
-                        .help(format!("write `{name}: secret`"))
-                        .build(),
-                    );
-                }
+        if persistent && let Some((_, overlay)) = secrets.iter().find(|(s, _)| *s == name) {
+            // A template without variables is a literal too.
+            let is_literal = match &decl.source {
+                VarDeclSource::Literal(..) => true,
+                VarDeclSource::Template(_, refs, _) => refs.is_empty(),
+                _ => false,
+            };
+            let is_input = matches!(decl.source, VarDeclSource::Input(..));
+            if is_literal || is_input {
+                let at = overlay
+                    .overlay
+                    .tree
+                    .lookup(&["x-mrs", "secrets"])
+                    .and_then(Node::as_seq)
+                    .and_then(|items| items.iter().find(|i| i.as_str() == Some(name)))
+                    .map(|n| n.at.clone())
+                    .or_else(|| overlay.rules.at.clone())
+                    .unwrap_or_else(|| Location::synthetic(&overlay.overlay.source.name));
+                let what = if is_literal {
+                    "written in the source"
+                } else {
+                    "an input (inputs are shown in plans)"
+                };
+                cx.error(
+                    decl.source.span(),
+                    Message::new(format!(
+                        "`{name}` is a secret and cannot be {what} in a persistent environment"
+                    ))
+                    .rule("secrets are read at run time and never embedded in the binary")
+                    .at(
+                        &format!("overlay `{}` lists it in `secrets`", overlay.rules.name),
+                        &at,
+                        sources,
+                    )
+                    .help(format!("write `{name}: secret`"))
+                    .build(),
+                );
             }
         }
         let source = match &decl.source {
@@ -866,7 +893,7 @@ fn check_variables(
             VarDeclSource::Unset(_) => VarSource::Unset,
             VarDeclSource::Derived(function, from, span) => {
                 let from_name = from.to_string();
-                if !declared.contains_key(from_name.as_str()) {
+                if !is_declared(&from_name) {
                     let mut m = Message::new(format!(
                         "`{}({from_name})`: `{from_name}` is not declared",
                         function.name()
@@ -884,7 +911,7 @@ fn check_variables(
             }
             VarDeclSource::Template(template, refs, span) => {
                 for r in refs {
-                    if !declared.contains_key(r.as_str()) {
+                    if !is_declared(r) {
                         let mut m = Message::new(format!(
                             "`{{{r}}}` in `{}`'s template is not declared",
                             name
@@ -899,6 +926,12 @@ fn check_variables(
             }
         };
         vars.insert(name.to_owned(), source);
+    }
+    // Refused declarations stand for run-time values, so that the merge
+    // leaves them as `${NAME}` instead of reporting what an empty value breaks.
+    for name in &env.rejected_vars {
+        vars.entry(name.clone())
+            .or_insert(VarSource::Input { help: None });
     }
     check_cycles(cx, env, &vars);
     vars
@@ -922,20 +955,36 @@ fn check_cycles(cx: &Ctxt, env: &Environment<'_>, vars: &IndexMap<String, VarSou
             _ => Vec::new(),
         }
     }
+    let mut in_reported_cycle: BTreeSet<String> = BTreeSet::new();
     for decl in &env.vars {
         let start = decl.name.name.as_str();
+        if in_reported_cycle.contains(start) {
+            continue;
+        }
         let mut stack = vec![(start.to_owned(), vec![start.to_owned()])];
         let mut seen = BTreeSet::new();
         while let Some((name, path)) = stack.pop() {
             for d in vars.get(&name).map(deps).unwrap_or_default() {
                 if d == start {
+                    let others: Vec<String> =
+                        path.iter().skip(1).map(|n| format!("`{n}`")).collect();
                     cx.error(
                         decl.name.span,
-                        format!(
+                        Message::new(format!(
                             "`{start}` is computed from itself: {} -> {start}",
                             path.join(" -> ")
-                        ),
+                        ))
+                        .help(if others.is_empty() {
+                            format!("give `{start}` a value that does not depend on itself")
+                        } else {
+                            format!(
+                                "give `{start}` or {} a value that does not depend on the others",
+                                others.join(" or ")
+                            )
+                        })
+                        .build(),
                     );
+                    in_reported_cycle.extend(path.iter().cloned());
                     stack.clear();
                     break;
                 }
@@ -954,6 +1003,7 @@ fn check_cycles(cx: &Ctxt, env: &Environment<'_>, vars: &IndexMap<String, VarSou
 /// happens to be on the server. Remove it with `build: none`.
 fn check_build_removed(
     cx: &Ctxt,
+    env: &Environment<'_>,
     project: &Project,
     tree: &Node,
     spans: &SpanTable,
@@ -976,12 +1026,38 @@ fn check_build_removed(
             );
         }
         if service.image.is_none() {
-            let at = tree.closest(&["services", name]).at.clone();
-            let (span, _) = spans.span(&at);
+            let mut m = Message::new(format!("service `{name}` has no `image`"));
+            // Removed by the environment (`image: none`): the error sits there.
+            let removed = env
+                .services
+                .iter()
+                .filter(|s| s.name.name == *name)
+                .flat_map(|s| &s.overrides)
+                .find(|o| o.key.name == "image" && o.value.is_none());
+            let span = match removed {
+                Some(o) => o.key.span,
+                None => {
+                    let at = tree
+                        .lookup(&["services"])
+                        .and_then(Node::as_map)
+                        .and_then(|m| m.entry(name))
+                        .map_or_else(
+                            || tree.closest(&["services", name]).at.clone(),
+                            |e| e.key_at.clone(),
+                        );
+                    let (span, in_overlay) = spans.span(&at);
+                    if in_overlay {
+                        m = m.at("the service is defined here", &at, sources);
+                    }
+                    span
+                }
+            };
             cx.error(
                 span,
-                Message::new(format!("service `{name}` has no `image`"))
-                    .at("defined here", &at, sources)
+                m.rule("every service runs an image; nothing is built at deploy time")
+                    .help(format!(
+                        "give it one: `services: {{ {name}: {{ image: \"...\" }} }}`"
+                    ))
                     .build(),
             );
         }
@@ -1015,38 +1091,12 @@ fn check_ports(cx: &Ctxt, project: &Project, tree: &Node, spans: &SpanTable, sou
             .and_then(Node::as_seq)
             .unwrap_or_default();
         for node in nodes {
-            let report = |message: Message| {
-                let (span, in_overlay) = spans.span(&node.at);
-                let m = if in_overlay {
-                    message.at("here", &node.at, sources)
-                } else {
-                    message
-                };
-                cx.error(span, m.build());
-            };
-            let mappings = match &node.value {
-                NodeValue::Str(s) if s.contains("${") => {
-                    report(
-                        Message::new(format!("port `{s}` depends on a run-time value"))
-                            .rule("port mappings are checked at compile time")
-                            .help("write the port literally"),
-                    );
-                    continue;
-                }
-                NodeValue::Str(s) => ports::parse_short(s),
-                NodeValue::Int(i) => ports::parse_short(&i.to_string()),
-                _ => match serde_json::from_value::<PortMapping>(node.to_json()) {
-                    Ok(p) => Ok(vec![p]),
-                    Err(_) => continue, // decode reported it
-                },
-            };
-            let mappings = match mappings {
-                Ok(m) => m,
-                Err(e) => {
-                    report(
-                        Message::new(format!("invalid port mapping: {e}"))
-                            .help("write `[[IP:]HOST:]CONTAINER[/PROTO]`, e.g. \"8000:8000\""),
-                    );
+            let report = |message: Message| report_port(cx, node, message, spans, sources);
+            let mappings = match port_entry(node, spans) {
+                None => continue, // decode reported it
+                Some(Ok(m)) => m,
+                Some(Err(message)) => {
+                    report(message);
                     continue;
                 }
             };
@@ -1059,7 +1109,10 @@ fn check_ports(cx: &Ctxt, project: &Project, tree: &Node, spans: &SpanTable, sou
                             m.target,
                             ports.join(", ")
                         ))
-                        .help(format!("map to one of {}", ports.join(", "))),
+                        .help(match ports.as_slice() {
+                            [one] => format!("map to port {one}, e.g. \"{one}:{one}\""),
+                            _ => format!("map to one of {}", ports.join(", ")),
+                        }),
                     );
                 }
                 if let Some((other, other_service, _)) =
@@ -1067,13 +1120,135 @@ fn check_ports(cx: &Ctxt, project: &Project, tree: &Node, spans: &SpanTable, sou
                 {
                     report(
                         Message::new(format!("host port of `{m}` ({name}) is already published by `{other}` ({other_service})"))
-                            .rule("two mappings cannot bind the same host port"),
+                            .rule("two mappings cannot bind the same host port")
+                            .help("publish one of them on another host port"),
                     );
                 }
                 bound.push((m, name.clone(), node.at.clone()));
             }
         }
     }
+}
+
+/// Rule 4 (syntax): each `ports` entry parses and is known at compile time.
+/// Runs before the typed decoding, which would refuse the first bad entry in
+/// go-connections' words on the whole list; refused entries are taken out of
+/// `tree` so that the other rules still run on the rest.
+fn check_port_syntax(cx: &Ctxt, tree: &mut Node, spans: &SpanTable, sources: &Sources) {
+    let Some(services) = tree
+        .as_map_mut()
+        .and_then(|m| m.get_mut("services"))
+        .and_then(Node::as_map_mut)
+    else {
+        return;
+    };
+    for (_, service) in services.iter_mut() {
+        let Some(NodeValue::Seq(items)) = service
+            .as_map_mut()
+            .and_then(|m| m.get_mut("ports"))
+            .map(|n| &mut n.value)
+        else {
+            continue;
+        };
+        items.retain(|node| match port_entry(node, spans) {
+            Some(Err(message)) => {
+                report_port(cx, node, message, spans, sources);
+                false
+            }
+            _ => true,
+        });
+    }
+}
+
+/// Reports a problem with one `ports` entry on its token, or on its overlay
+/// with the YAML line.
+fn report_port(cx: &Ctxt, node: &Node, message: Message, spans: &SpanTable, sources: &Sources) {
+    let (span, in_overlay) = spans.span(&node.at);
+    let m = if in_overlay {
+        message.at("here", &node.at, sources)
+    } else {
+        message
+    };
+    cx.error(span, m.build());
+}
+
+/// What one `ports` entry maps, or why it is refused; `None` for a long-syntax
+/// entry that does not decode (the typed decoding reports it).
+fn port_entry(node: &Node, spans: &SpanTable) -> Option<Result<Vec<PortMapping>, Message>> {
+    let (text, parsed) = match &node.value {
+        NodeValue::Str(s) if s.contains("${") => {
+            // Shown as written: `{PORT}` in the DSL, `${PORT}` in an overlay.
+            let in_dsl = !spans.span(&node.at).1;
+            let shown = if in_dsl {
+                s.replace("$$", "\u{0}")
+                    .replace("${", "{")
+                    .replace('\u{0}', "$")
+            } else {
+                s.clone()
+            };
+            let names: Vec<String> =
+                mrs_compose::interpolate::parse(s, &Location::synthetic("port"))
+                    .map(|t| {
+                        mrs_compose::interpolate::references(&t)
+                            .into_iter()
+                            .map(|(v, _)| format!("`{}`", v.name))
+                            .collect()
+                    })
+                    .unwrap_or_default();
+            let what = if names.is_empty() {
+                "a variable".to_owned()
+            } else {
+                names.join(" and ")
+            };
+            return Some(Err(Message::new(format!(
+                "port `{shown}` depends on {what}, known only at run time"
+            ))
+            .rule(
+                "port mappings are checked at compile time (host-port collisions, listening ports)",
+            )
+            .help("write the port literally, e.g. \"8000:8000\"")));
+        }
+        NodeValue::Str(s) => (s.clone(), ports::parse_short(s)),
+        NodeValue::Int(i) => (i.to_string(), ports::parse_short(&i.to_string())),
+        _ => {
+            return serde_json::from_value::<PortMapping>(node.to_json())
+                .ok()
+                .map(|p| Ok(vec![p]));
+        }
+    };
+    Some(parsed.map_err(|e| {
+        let syntax = "write `[[IP:]HOST:]CONTAINER[/PROTO]`, e.g. \"8000:8000\"";
+        match e {
+            PortError::Proto(p) => {
+                let m = Message::new(format!("unknown protocol `{p}` in port `{text}`"));
+                match did_you_mean(&p, ["tcp", "udp", "sctp"]) {
+                    Some(s) => m.help(format!("did you mean `{s}`?")),
+                    None => m.help("use `tcp`, `udp` or `sctp`"),
+                }
+            }
+            PortError::HostPort(p) => Message::new(format!(
+                "host port `{p}` in `{text}` is not a port number from 1 to 65535"
+            ))
+            .help(syntax),
+            PortError::ContainerPort(p) => Message::new(format!(
+                "container port `{p}` in `{text}` is not a port number from 1 to 65535"
+            ))
+            .help(syntax),
+            PortError::Ip(ip) => {
+                Message::new(format!("`{ip}` in port `{text}` is not an IP address")).help(syntax)
+            }
+            PortError::Ranges(host, container) => Message::new(format!(
+                "port `{text}` maps host ports {host} to container ports {container}, ranges of different lengths"
+            ))
+            .help("give both ranges the same length"),
+            PortError::Spec(_) => {
+                Message::new(format!("port `{text}` has too many `:`-separated parts")).help(syntax)
+            }
+            PortError::Empty(_) => {
+                Message::new(format!("port `{text}` has no container port")).help(syntax)
+            }
+        }
+    }))
 }
 
 /// Whether two mappings would bind the same host port.

@@ -209,6 +209,15 @@ fn expect_fields<'a>(cx: &Ctxt, value: &'a Value, what: &str) -> &'a [Field] {
     }
 }
 
+/// The keys of a map value (none for other values).
+fn expect_fields_names(value: &Value) -> impl Iterator<Item = &str> {
+    let fields: &[Field] = match value {
+        Value::Map(fields, _) => fields,
+        _ => &[],
+    };
+    fields.iter().map(|f| f.key.name.as_str())
+}
+
 /// Reads a duration literal like `60s`, `15m`, `2h`, `7d` into seconds.
 pub fn duration(cx: &Ctxt, value: &Value, what: &str) -> Option<(u64, Span)> {
     let Value::Int(lit) = value else {
@@ -248,7 +257,13 @@ pub fn duration(cx: &Ctxt, value: &Value, what: &str) -> Option<(u64, Span)> {
             return None;
         }
     };
-    Some((n * scale, lit.span()))
+    match n.checked_mul(scale) {
+        Some(secs) => Some((secs, lit.span())),
+        None => {
+            cx.error(lit.span(), format!("{what} is too long"));
+            None
+        }
+    }
 }
 
 /// Records a second occurrence of a key as an error.
@@ -324,6 +339,10 @@ impl<'a> Environment<'a> {
                 "overlays" => {
                     env.overlays_key = Some(field.key.span);
                     match value {
+                        Value::List(items, span) if items.is_empty() => cx.error(
+                            *span,
+                            "`overlays` is empty: list the overlays to merge, like `[base, persist]`",
+                        ),
                         Value::List(items, _) => {
                             for item in items {
                                 if let Some(i) = expect_ident(cx, item, "an overlay") {
@@ -459,16 +478,30 @@ fn read_persistence<'a>(cx: &Ctxt, field: &'a Field) -> PersistenceDecl<'a> {
         PersistenceDecl::Persistent { key, home, project }
     } else {
         for (required, what, example) in [
-            ("project", "its project name template", "project: \"test-{BRANCH_SLUG}\""),
-            ("root", "the folder holding one folder per project", "root: \"/srv/mrs-review\""),
-            ("lifetime", "how long after its last deployment it is removed", "lifetime: 7d"),
+            (
+                "project",
+                "its project name template",
+                "project: \"test-{BRANCH_SLUG}\"",
+            ),
+            (
+                "root",
+                "the folder holding one folder per project",
+                "root: \"/srv/mrs-review\"",
+            ),
+            (
+                "lifetime",
+                "how long after its last deployment it is removed",
+                "lifetime: 7d",
+            ),
         ] {
             if !seen.0.iter().any(|k| k == required) {
                 cx.error(
                     key,
-                    Message::new(format!("an ephemeral environment needs `{required}`, {what}"))
-                        .help(format!("add `{example}`"))
-                        .build(),
+                    Message::new(format!(
+                        "an ephemeral environment needs `{required}`, {what}"
+                    ))
+                    .help(format!("add `{example}`"))
+                    .build(),
                 );
             }
         }
@@ -585,7 +618,7 @@ fn read_var<'a>(cx: &Ctxt, field: &'a Field) -> Option<VarDecl<'a>> {
             return None;
         }
         other => {
-            cx.error(other.span(), format!("a variable's value must be a string, `secret`, `input`, `unset` or `slug(OTHER)`, found {}", other.kind()));
+            cx.error(other.span(), format!("a variable's value must be a string, `secret`, `input`, `unset`, `slug(OTHER)` or `format(\"...{{OTHER}}...\")`, found {}", other.kind()));
             return None;
         }
     };
@@ -639,12 +672,24 @@ fn read_health<'a>(cx: &Ctxt, field: &'a Field) -> HealthDecl<'a> {
                         _ => unknown_key(cx, &a.key, keys::BASIC_AUTH, "`basic_auth`"),
                     }
                 }
+                let has = |k: &str| expect_fields_names(&f.value).any(|n| n == k);
                 match (user, password) {
                     (Some(u), Some(p)) => h.basic_auth = Some((u, p)),
-                    _ => cx.error(
-                        f.key.span,
-                        "`basic_auth` needs `user: \"...\"` and `password: VARIABLE`",
-                    ),
+                    _ if has("user") && has("password") => {} // their values were refused
+                    _ => {
+                        let missing: Vec<&str> = [
+                            ("user", "`user: \"...\"`"),
+                            ("password", "`password: VARIABLE` (the variable holding it)"),
+                        ]
+                        .into_iter()
+                        .filter(|(k, _)| !has(k))
+                        .map(|(_, what)| what)
+                        .collect();
+                        cx.error(
+                            f.key.span,
+                            format!("`basic_auth` needs {}", missing.join(" and ")),
+                        );
+                    }
                 }
             }
             _ => unknown_key(cx, &f.key, keys::HEALTH, "`health`"),

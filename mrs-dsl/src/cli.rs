@@ -10,7 +10,7 @@ use sha2::{Digest, Sha256};
 use mrs_compose::interpolate::Binding;
 use mrs_compose::output::{self, Format};
 use mrs_env::secret::{Redactor, Secret};
-use mrs_env::spec::{EnvSpec, Persistence, Resolved, VarSource};
+use mrs_env::spec::{EnvSpec, Needs, Persistence, Resolved, VarSource};
 
 use crate::engine::apply::{self, UpOptions};
 use crate::engine::desired::{self, Desired};
@@ -21,6 +21,28 @@ use crate::engine::{Engine, Error, ops, plan};
 use crate::exit::{self, Outcome};
 use crate::history::{self, Record};
 use crate::inputs::Inputs;
+
+/// Writes to stdout; a reader that went away (`| head`) ends the program quietly.
+fn emit(text: &str) {
+    use std::io::Write as _;
+    let mut out = std::io::stdout().lock();
+    if out
+        .write_all(text.as_bytes())
+        .and_then(|()| out.flush())
+        .is_err()
+    {
+        std::process::exit(0);
+    }
+}
+
+macro_rules! out {
+    ($($t:tt)*) => { emit(&format!($($t)*)) };
+}
+
+macro_rules! outln {
+    () => { emit("\n") };
+    ($($t:tt)*) => { emit(&(format!($($t)*) + "\n")) };
+}
 
 /// An environment binary's command line.
 #[derive(Debug, Parser)]
@@ -125,6 +147,9 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t)]
         format: OutputFormat,
     },
+    /// Print the embedded environment spec (JSON; it holds no secret).
+    #[command(hide = true)]
+    Spec,
     /// Show the deploy history.
     History {
         /// Output format.
@@ -151,6 +176,9 @@ pub struct UpArgs {
     /// Never pull; fail when an image is missing.
     #[arg(long)]
     pub no_pull: bool,
+    /// Do not wait for health (no health gate, so no rollback): like `docker compose up -d`.
+    #[arg(long)]
+    pub no_wait: bool,
 }
 
 /// Runs the binary of the environment whose spec is `spec_json`.
@@ -175,7 +203,7 @@ pub fn run(spec_json: &str) -> ExitCode {
     };
     let Some(subcommand) = cli.command else {
         let _ = command.print_help();
-        println!("\n{}", summary(&spec));
+        outln!("\n{}", summary(&spec));
         return Outcome::Ok.into();
     };
     let cli = (cli.env_file, subcommand);
@@ -207,6 +235,13 @@ impl Ctx {
     async fn dispatch(&self, (env_file, command): (Option<PathBuf>, Command)) -> Outcome {
         match command {
             Command::Vars { format } => self.vars(format),
+            Command::Spec => {
+                outln!(
+                    "{}",
+                    serde_json::to_string_pretty(&self.spec).unwrap_or_default()
+                );
+                Outcome::Ok
+            }
             Command::Config {
                 format,
                 template: true,
@@ -215,11 +250,18 @@ impl Ctx {
                     Ok(p) => p,
                     Err(e) => return self.fail(Outcome::Failed, &e.to_string()),
                 };
-                print!("{}", output::render(&project, config_format(format)));
+                out!("{}", output::render(&project, config_format(format)));
                 Outcome::Ok
             }
             command => {
-                let resolved = match self.resolve(env_file.as_deref()) {
+                let needs = match command {
+                    Command::Up(_)
+                    | Command::Plan { .. }
+                    | Command::Config { .. }
+                    | Command::Pull => Needs::Everything,
+                    _ => Needs::ProjectName,
+                };
+                let resolved = match self.resolve(env_file.as_deref(), needs) {
                     Ok(r) => r,
                     Err(outcome) => return outcome,
                 };
@@ -234,11 +276,15 @@ impl Ctx {
     }
 
     /// Every run-time input is read before anything is touched.
-    fn resolve(&self, env_file: Option<&std::path::Path>) -> Result<Resolved, Outcome> {
+    fn resolve(
+        &self,
+        env_file: Option<&std::path::Path>,
+        needs: Needs,
+    ) -> Result<Resolved, Outcome> {
         let inputs =
             Inputs::load(env_file).map_err(|e| self.fail(Outcome::Unchanged, &e.to_string()))?;
         self.spec
-            .resolve(&inputs)
+            .resolve_with(&inputs, needs)
             .map_err(|e| self.fail(Outcome::Unchanged, &e.to_string()))
     }
 
@@ -249,7 +295,7 @@ impl Ctx {
         match command {
             Command::Config { format, .. } => {
                 let redactor = &resolved.redactor;
-                print!(
+                out!(
                     "{}",
                     output::render_with(&resolved.project, config_format(format), &|s| redactor
                         .redact(s))
@@ -267,14 +313,14 @@ impl Ctx {
                     }
                 };
                 match format {
-                    OutputFormat::Json => println!(
+                    OutputFormat::Json => outln!(
                         "{}",
                         serde_json::to_string_pretty(&records).unwrap_or_default()
                     ),
                     OutputFormat::Text => {
                         for r in records {
                             let error = r.error.map(|e| format!(" ({e})")).unwrap_or_default();
-                            println!(
+                            outln!(
                                 "{} {:<5} {:<16} {} binary {} spec {}{error}",
                                 r.at,
                                 r.command,
@@ -328,8 +374,8 @@ impl Ctx {
                     .await
                     .map_err(failed)?;
                 match format {
-                    OutputFormat::Text => print!("{}", resolved.redactor.redact(&plan.render())),
-                    OutputFormat::Json => println!(
+                    OutputFormat::Text => out!("{}", resolved.redactor.redact(&plan.render())),
+                    OutputFormat::Json => outln!(
                         "{}",
                         resolved
                             .redactor
@@ -350,16 +396,19 @@ impl Ctx {
             Command::Ps { format } => {
                 let rows = ops::ps(engine, &desired.project).await.map_err(failed)?;
                 match format {
-                    OutputFormat::Json => println!(
+                    OutputFormat::Json => outln!(
                         "{}",
                         serde_json::to_string_pretty(&rows).unwrap_or_default()
                     ),
                     OutputFormat::Text => {
-                        println!("{:<40} {:<12} {:<10} STATUS", "NAME", "SERVICE", "STATE");
+                        outln!("{:<40} {:<12} {:<10} STATUS", "NAME", "SERVICE", "STATE");
                         for r in rows {
-                            println!(
+                            outln!(
                                 "{:<40} {:<12} {:<10} {}",
-                                r.name, r.service, r.state, r.status
+                                r.name,
+                                r.service,
+                                r.state,
+                                r.status
                             );
                         }
                     }
@@ -385,7 +434,7 @@ impl Ctx {
                 }
                 let redactor = resolved.redactor.clone();
                 ops::logs(engine, &targets, follow, tail, &move |l| {
-                    println!("{}", redactor.redact(l))
+                    outln!("{}", redactor.redact(l))
                 })
                 .await
                 .map_err(failed)?;
@@ -438,9 +487,10 @@ impl Ctx {
                 }
                 Ok(Outcome::Ok)
             }
-            Command::Vars { .. } | Command::Config { .. } | Command::History { .. } => {
-                unreachable_command()
-            }
+            Command::Vars { .. }
+            | Command::Config { .. }
+            | Command::History { .. }
+            | Command::Spec => unreachable_command(),
         }
     }
 
@@ -504,6 +554,7 @@ impl Ctx {
             return self.unchanged(resolved, &e);
         }
         let http = match self.http_check(resolved) {
+            Ok(h) if args.no_wait => h.and(None),
             Ok(h) => h,
             Err(e) => return self.unchanged(resolved, &e),
         };
@@ -530,6 +581,7 @@ impl Ctx {
                 .map_or_else(|| self.spec.health_timeout(), Duration::from_secs),
             timeout,
             pull: !args.no_pull,
+            wait: !args.no_wait,
         };
         let result = apply::up(engine, desired, &plan, http, &options, say).await;
         self.record(
@@ -727,13 +779,13 @@ impl Ctx {
             })
             .collect();
         match format {
-            OutputFormat::Json => println!(
+            OutputFormat::Json => outln!(
                 "{}",
                 serde_json::to_string_pretty(&self.spec.vars).unwrap_or_default()
             ),
             OutputFormat::Text => {
                 for (n, t) in rows {
-                    println!("{n:<24} {t}");
+                    outln!("{n:<24} {t}");
                 }
             }
         }

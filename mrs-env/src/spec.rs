@@ -252,6 +252,15 @@ pub struct EnvSpec {
     pub pinned: Vec<String>,
 }
 
+/// Which run-time inputs a command needs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Needs {
+    /// All of them (`up`, `plan`, `config`, `pull`).
+    Everything,
+    /// Those the project name depends on (`down`, `ps`, `logs`, `exec`, `history`).
+    ProjectName,
+}
+
 /// A run-time input that was not given.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct MissingInput {
@@ -321,6 +330,17 @@ impl EnvSpec {
     /// Resolves every variable from compile-time values and `inputs`, then
     /// the project. Missing inputs are all reported at once.
     pub fn resolve(&self, inputs: &dyn Resolve) -> Result<Resolved, ResolveError> {
+        self.resolve_with(inputs, Needs::Everything)
+    }
+
+    /// Like [`EnvSpec::resolve`]; with [`Needs::ProjectName`], only the inputs
+    /// the project name depends on are required (for `down`, `ps`, `logs`...),
+    /// the others being treated as unset.
+    pub fn resolve_with(
+        &self,
+        inputs: &dyn Resolve,
+        needs: Needs,
+    ) -> Result<Resolved, ResolveError> {
         let mut missing = Vec::new();
         let mut given: IndexMap<String, String> = IndexMap::new();
         let mut secrets = Vec::new();
@@ -338,6 +358,10 @@ impl EnvSpec {
                     help: help.map(str::to_owned),
                 }),
             }
+        }
+        if needs == Needs::ProjectName {
+            let name_needs = self.project_name_inputs();
+            missing.retain(|m| name_needs.contains(&m.name));
         }
         if !missing.is_empty() {
             return Err(ResolveError::Missing(missing));
@@ -371,6 +395,7 @@ impl EnvSpec {
         let mut project = project::decode(&tree).map_err(ResolveError::Invalid)?;
         project::normalize(&mut project, &project_name, &resolver, &tree)
             .map_err(ResolveError::Invalid)?;
+        project::resolve_paths(&mut project, &home);
         let mut errors = Diagnostics::default();
         for service in &self.pinned {
             if let Some(image) = project
@@ -406,6 +431,37 @@ impl EnvSpec {
             redactor,
             values,
         })
+    }
+
+    /// The variables the project name is computed from, transitively.
+    pub fn project_name_inputs(&self) -> Vec<String> {
+        let Persistence::Ephemeral { project, .. } = &self.persistence else {
+            return Vec::new();
+        };
+        let refs = |t: &str| -> Vec<String> {
+            interpolate::parse(t, &Location::synthetic("project"))
+                .map(|t| {
+                    interpolate::references(&t)
+                        .into_iter()
+                        .map(|(v, _)| v.name.clone())
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
+        let mut todo = refs(project);
+        let mut seen = Vec::new();
+        while let Some(name) = todo.pop() {
+            if seen.contains(&name) {
+                continue;
+            }
+            match self.vars.get(&name) {
+                Some(VarSource::Derived { from, .. }) => todo.push(from.clone()),
+                Some(VarSource::Template(t)) => todo.extend(refs(t)),
+                _ => {}
+            }
+            seen.push(name);
+        }
+        seen
     }
 
     /// Every variable's value given the run-time inputs (derivations applied).

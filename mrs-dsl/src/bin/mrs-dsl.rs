@@ -130,8 +130,14 @@ fn main() -> ExitCode {
         file: None,
         dir: dir.and_then(|d| d.file_name().map(|n| n.to_string_lossy().into_owned())),
     };
+    let project_dir = files
+        .first()
+        .and_then(|f| std::fs::canonicalize(f).ok())
+        .and_then(|f| f.parent().map(std::path::Path::to_path_buf))
+        .unwrap_or_default();
     match project::load(&overlays, &vars, names) {
-        Ok(loaded) => {
+        Ok(mut loaded) => {
+            project::resolve_paths(&mut loaded.project, &project_dir);
             for (name, at) in &loaded.unset {
                 eprintln!(
                     "warning: {at}: the \"{name}\" variable is not set. Defaulting to a blank string."

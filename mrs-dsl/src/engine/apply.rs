@@ -44,6 +44,8 @@ pub struct UpOptions {
     pub timeout: Duration,
     /// Pull missing images (when a registry is reachable).
     pub pull: bool,
+    /// Wait for health (the gate that decides rollback).
+    pub wait: bool,
 }
 
 /// What `up` did.
@@ -105,20 +107,63 @@ pub async fn pull_image(engine: &Engine, image: &str, say: Say<'_>) -> Result<()
         .tag(&tag)
         .build();
     let mut stream = engine.docker.create_image(Some(options), None, None);
+    // Bytes done and total per layer; a bar on a terminal, a line every 2 s otherwise.
+    let mut layers: HashMap<String, (i64, i64)> = HashMap::new();
+    let bar = std::io::IsTerminal::is_terminal(&std::io::stderr()).then(|| {
+        let bar = indicatif::ProgressBar::new(0);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("{msg} [{bar:30}] {bytes}/{total_bytes} {eta}")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        bar.set_message(format!("pulling {image}"));
+        bar
+    });
     let mut last = Instant::now();
-    while let Some(item) = stream.next().await {
+    while let Some(item) = deadline_next(&mut stream).await? {
         let info = item.ctx(|| format!("pull {image}"))?;
         if let Some(e) = info.error_detail.and_then(|d| d.message) {
             return Err(Error::Refused(e));
         }
-        if last.elapsed() > Duration::from_secs(2) {
-            if let Some(status) = info.status {
-                say(&format!("  {image}: {status}"));
+        if let (Some(id), Some(d)) = (info.id, info.progress_detail)
+            && let (Some(current), Some(total)) = (d.current, d.total)
+        {
+            layers.insert(id, (current, total));
+        }
+        let (done, total) = layers
+            .values()
+            .fold((0i64, 0i64), |(d, t), (c, l)| (d + c, t + l));
+        match &bar {
+            Some(bar) => {
+                bar.set_length(u64::try_from(total).unwrap_or(0));
+                bar.set_position(u64::try_from(done).unwrap_or(0));
             }
-            last = Instant::now();
+            None if last.elapsed() > Duration::from_secs(2) => {
+                let pct = if total > 0 { done * 100 / total } else { 0 };
+                say(&format!(
+                    "  pulling {image}: {pct}% of {} MB",
+                    total / 1_000_000
+                ));
+                last = Instant::now();
+            }
+            None => {}
         }
     }
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
     Ok(())
+}
+
+/// The next item of a pull, or a timeout when the registry goes silent for 5 minutes.
+async fn deadline_next<S: futures_util::Stream + Unpin>(
+    stream: &mut S,
+) -> Result<Option<S::Item>, Error> {
+    tokio::time::timeout(Duration::from_secs(300), stream.next())
+        .await
+        .map_err(|_| Error::Timeout {
+            what: "the registry to send the next part of the image".into(),
+            secs: 300,
+        })
 }
 
 /// A published host port must be free, or held by the container we replace.
@@ -179,12 +224,13 @@ async fn check_ports(engine: &Engine, desired: &Desired, plan: &Plan) -> Result<
                         .filter(|i| !i.is_empty())
                         .unwrap_or_else(|| "0.0.0.0".into());
                     if let Err(e) = std::net::TcpListener::bind((ip.as_str(), port))
-                        && e.kind() == std::io::ErrorKind::AddrInUse {
-                            return Err(Error::Refused(format!(
-                                "host port {ip}:{port} (for {} {container_port}) is in use by another process on this machine",
-                                c.name
-                            )));
-                        }
+                        && e.kind() == std::io::ErrorKind::AddrInUse
+                    {
+                        return Err(Error::Refused(format!(
+                            "host port {ip}:{port} (for {} {container_port}) is in use by another process on this machine",
+                            c.name
+                        )));
+                    }
                 }
             }
         }
@@ -218,6 +264,10 @@ pub async fn up(
         ensure_volumes(engine, desired, say).await?;
         ensure_folders(engine, desired, say)?;
         converge(engine, desired, plan, &journal, deadline, say).await?;
+        if !options.wait {
+            say("not waiting for health (--no-wait)");
+            return Ok::<(), Error>(());
+        }
         let gate_deadline = Instant::now() + options.health_timeout;
         gate(engine, desired, plan, gate_deadline, say).await?;
         if let Some(check) = &http {

@@ -146,18 +146,19 @@ pub fn desired(
         folders.extend(mkdir_folders(service, &home)?);
         for m in &service.volumes {
             if m.kind == MountKind::Bind
-                && let Some(src) = &m.source {
-                    let path = resolve_path(src, &home);
-                    if m.bind.as_ref().is_none_or(|b| b.create_host_path)
-                        && !folders.iter().any(|f: &Folder| f.path == path)
-                    {
-                        folders.push(Folder {
-                            path,
-                            owner: None,
-                            mode: None,
-                        });
-                    }
+                && let Some(src) = &m.source
+            {
+                let path = resolve_path(src, &home);
+                if m.bind.as_ref().is_none_or(|b| b.create_host_path)
+                    && !folders.iter().any(|f: &Folder| f.path == path)
+                {
+                    folders.push(Folder {
+                        path,
+                        owner: None,
+                        mode: None,
+                    });
                 }
+            }
         }
         containers.push(container(
             spec,
@@ -182,31 +183,7 @@ pub fn desired(
 
 /// `~/x` and `./x` against the project folder.
 pub fn resolve_path(source: &str, home: &Path) -> PathBuf {
-    if let Some(rest) = source.strip_prefix("~/")
-        && let Some(h) = std::env::var_os("HOME") {
-            return PathBuf::from(h).join(rest);
-        }
-    let p = Path::new(source);
-    let joined = if p.is_absolute() {
-        p.to_path_buf()
-    } else {
-        home.join(p)
-    };
-    normalize(&joined)
-}
-
-fn normalize(path: &Path) -> PathBuf {
-    let mut out = PathBuf::new();
-    for c in path.components() {
-        match c {
-            std::path::Component::CurDir => {}
-            std::path::Component::ParentDir => {
-                out.pop();
-            }
-            other => out.push(other),
-        }
-    }
-    out
+    mrs_compose::project::resolve_path(source, home)
 }
 
 /// Folders named by the seed's `io.yourlabs.compose.mkdir=path,path:uid:gid:mode` label.
@@ -326,9 +303,10 @@ fn container(
     hashed.pull_policy = None;
     for m in &mut hashed.volumes {
         if m.kind == MountKind::Bind
-            && let Some(s) = &m.source {
-                m.source = Some(resolve_path(s, home).display().to_string());
-            }
+            && let Some(s) = &m.source
+        {
+            m.source = Some(resolve_path(s, home).display().to_string());
+        }
     }
     let value = serde_json::to_value(&hashed).unwrap_or_default();
     let hash = hash_json(&value);
@@ -640,8 +618,12 @@ mod tests {
 
     #[test]
     fn mkdir_label() {
-        let spec = parse_mkdir("log,spooler,spooler/mail,mrsattachments:1000:1000:0750").expect("valid");
-        assert_eq!(spec.paths, ["log", "spooler", "spooler/mail", "mrsattachments"]);
+        let spec =
+            parse_mkdir("log,spooler,spooler/mail,mrsattachments:1000:1000:0750").expect("valid");
+        assert_eq!(
+            spec.paths,
+            ["log", "spooler", "spooler/mail", "mrsattachments"]
+        );
         assert_eq!((spec.owner, spec.mode), (Some((1000, 1000)), Some(0o750)));
         assert_eq!(parse_mkdir("a").expect("valid").owner, None);
         assert!(parse_mkdir("a:x:1:0750").is_err());

@@ -51,9 +51,10 @@ pub async fn state(engine: &Engine, name: &str, needs_health: bool) -> Result<St
                 .unwrap_or_default();
             State::Failed(format!("{name} exited with code {code}{err}"))
         }
-        ContainerStateStatusEnum::RESTARTING => {
-            State::Failed(format!("{name} keeps restarting: it exited with code {}", s.exit_code.unwrap_or(-1)))
-        }
+        ContainerStateStatusEnum::RESTARTING => State::Failed(format!(
+            "{name} keeps restarting: it exited with code {}",
+            s.exit_code.unwrap_or(-1)
+        )),
         other => State::Pending(format!("{name} is {other}")),
     })
 }

@@ -145,7 +145,7 @@ impl Lock {
 }
 
 async fn create(engine: &Engine, name: &str, ttl: Duration) -> Result<(), Error> {
-    let user = std::env::var("USER").unwrap_or_else(|_| "unknown".into());
+    let user = crate::history::user();
     let host = this_host();
     let pid = std::process::id();
     let since = now();

@@ -1,9 +1,10 @@
-// `base` says `first: true` (and `persist` says `after: [base]`).
+// `base` says `first: true` (and `traefik` says `after: [base]`, a second error).
 mrs_dsl::deployment! {
     env: local,
     tier: development,
     persistent: { home: "/tmp/testmrs" },
-    overlays: [persist, base],
+    overlays: [traefik, base, persist],
+    networks: [web],
     services: {
         django: {
             image: "betagouv/mrs:master",
