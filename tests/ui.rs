@@ -1,6 +1,7 @@
-//! Compile-time checks of `deployment!`: every case in `tests/ui/` must fail
-//! to compile with exactly the `.stderr` beside it (`tests/ui/pass/` must
-//! compile). Regenerate with `TRYBUILD=overwrite cargo test --test ui`, then
+//! Compile-time checks of `deployment!`: every case in `tests/ui/fail/` must
+//! fail to compile with exactly the `.stderr` beside it; the real
+//! environments (`deployments/*.rs`) and `tests/ui/pass/` must compile and
+//! run (without arguments, an environment binary prints what it is). Regenerate with `TRYBUILD=overwrite cargo test --test ui`, then
 //! read every changed `.stderr`.
 //!
 //! The cases are checked against the real overlays in `deployments/compose`:
@@ -28,5 +29,7 @@ fn ui() {
     }
     let t = trybuild::TestCases::new();
     t.compile_fail("tests/ui/fail/*/*.rs");
+    // The real environments, as they are, and valid edge cases.
+    t.pass("deployments/*.rs");
     t.pass("tests/ui/pass/*.rs");
 }

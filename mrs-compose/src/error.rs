@@ -161,17 +161,24 @@ pub fn did_you_mean<'a>(
     candidates: impl IntoIterator<Item = &'a str>,
 ) -> Option<&'a str> {
     let wrong_lower = wrong.to_ascii_lowercase();
+    // Close by edit distance (a transposition counts as one edit: `tpc` is
+    // `tcp`), or by Jaro-Winkler for longer names with a common prefix.
+    let allowed_edits = match wrong.chars().count() {
+        0..=2 => 0,
+        3..=5 => 1,
+        _ => 2,
+    };
     candidates
         .into_iter()
         .map(|c| {
-            (
-                strsim::jaro_winkler(&wrong_lower, &c.to_ascii_lowercase()),
-                c,
-            )
+            let lower = c.to_ascii_lowercase();
+            let edits = strsim::damerau_levenshtein(&wrong_lower, &lower);
+            let similarity = strsim::jaro_winkler(&wrong_lower, &lower);
+            (edits, similarity, c)
         })
-        .filter(|(score, _)| *score > 0.82)
-        .max_by(|a, b| a.0.total_cmp(&b.0))
-        .map(|(_, c)| c)
+        .filter(|(edits, similarity, _)| *edits <= allowed_edits || *similarity > 0.82)
+        .min_by(|a, b| a.0.cmp(&b.0).then(b.1.total_cmp(&a.1)))
+        .map(|(_, _, c)| c)
 }
 
 #[cfg(test)]

@@ -1071,9 +1071,22 @@ pub mod flex {
 
     /// `ports`: short strings or numbers (ranges expanded) and long entries.
     pub fn ports<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<PortMapping>, D::Error> {
-        let items: Option<Vec<Value>> = Option::deserialize(d)?;
-        let mut out = Vec::new();
-        for item in items.unwrap_or_default() {
+        // Item by item, so that an error's path names the entry (`ports[2]`).
+        let items: Option<Vec<PortItem>> = Option::deserialize(d)?;
+        Ok(items
+            .unwrap_or_default()
+            .into_iter()
+            .flat_map(|i| i.0)
+            .collect())
+    }
+
+    /// One `ports` entry: a short string or number (a range gives several) or a long entry.
+    struct PortItem(Vec<PortMapping>);
+
+    impl<'de> Deserialize<'de> for PortItem {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            let item = Value::deserialize(d)?;
+            let mut out = Vec::new();
             match item {
                 Value::Number(n) => {
                     out.extend(ports::parse_short(&n.to_string()).map_err(de::Error::custom)?)
@@ -1111,18 +1124,26 @@ pub mod flex {
                     )));
                 }
             }
+            Ok(PortItem(out))
         }
-        Ok(out)
     }
 
     /// `volumes`: short strings and long entries.
     pub fn volumes<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<VolumeMount>, D::Error> {
-        let items: Option<Vec<Value>> = Option::deserialize(d)?;
-        items
-            .unwrap_or_default()
-            .into_iter()
-            .map(|item| match item {
-                Value::String(s) => volumes::parse_short(&s).map_err(de::Error::custom),
+        // Item by item, so that an error's path names the entry (`volumes[1]`).
+        let items: Option<Vec<VolumeItem>> = Option::deserialize(d)?;
+        Ok(items.unwrap_or_default().into_iter().map(|i| i.0).collect())
+    }
+
+    /// One `volumes` entry, short or long.
+    struct VolumeItem(VolumeMount);
+
+    impl<'de> Deserialize<'de> for VolumeItem {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            match Value::deserialize(d)? {
+                Value::String(s) => volumes::parse_short(&s)
+                    .map(VolumeItem)
+                    .map_err(de::Error::custom),
                 v @ Value::Object(_) => {
                     let mut m: VolumeMount =
                         serde_json::from_value(v).map_err(de::Error::custom)?;
@@ -1138,14 +1159,14 @@ pub mod flex {
                             m.target
                         )));
                     }
-                    Ok(m)
+                    Ok(VolumeItem(m))
                 }
                 other => Err(de::Error::custom(format!(
                     "expected a volume, found {}",
                     kind(&other)
                 ))),
-            })
-            .collect()
+            }
+        }
     }
 
     impl Default for super::Dependency {

@@ -50,9 +50,13 @@ pub fn check(cx: &Ctxt, env: &Environment<'_>, catalog: &Catalog) -> Option<Chec
     let layer = check_services(cx, env, &selected, &mut spans, &mut uses);
     let persistence = check_persistence(cx, env, &mut uses);
     let health = check_health(cx, env, &mut uses);
-    let index = VariableIndex::build(overlays.iter().copied());
-    let bare = surviving_bare_entries(&overlays, &layer);
-    let vars = check_variables(cx, env, &selected, &index, &bare, &uses, &sources);
+    let needed = Needed {
+        index: VariableIndex::build(overlays.iter().copied()),
+        bare: surviving_bare_entries(&overlays, &layer),
+        // With an overlay missing, what the environment declares for it looks unused: say nothing of that.
+        overlays_complete: !selected.is_empty() && selected.len() == env.overlays.len(),
+    };
+    let vars = check_variables(cx, env, &selected, &needed, &uses, &sources);
 
     // Merge with every compile-time value; run-time ones stay as `${NAME}`.
     let compile_time = VarTable {
@@ -138,6 +142,16 @@ pub fn check(cx: &Ctxt, env: &Environment<'_>, catalog: &Catalog) -> Option<Chec
         spec,
         files: selected.iter().map(|(_, o)| o.path.clone()).collect(),
     })
+}
+
+/// What the overlays need from the environment's variables.
+struct Needed {
+    /// Every variable the overlays use, with where.
+    index: VariableIndex,
+    /// Bare environment entries left after the merge.
+    bare: BTreeSet<String>,
+    /// Whether every overlay named was found (else "unused" means nothing).
+    overlays_complete: bool,
 }
 
 /// Bare environment entries (`- NAME`) take their value from the variables
@@ -753,11 +767,16 @@ fn check_variables(
     cx: &Ctxt,
     env: &Environment<'_>,
     selected: &[(Ident, &CatalogOverlay)],
-    index: &VariableIndex,
-    bare: &BTreeSet<String>,
+    needed: &Needed,
     uses: &DslUses,
     sources: &Sources,
 ) -> IndexMap<String, VarSource> {
+    let Needed {
+        index,
+        bare,
+        overlays_complete,
+    } = needed;
+    let overlays_complete = *overlays_complete;
     let mut vars = IndexMap::new();
     let declared: HashMap<&str, &crate::env::VarDecl<'_>> =
         env.vars.iter().map(|v| (v.name.name.as_str(), v)).collect();
@@ -833,7 +852,7 @@ fn check_variables(
                 VarDeclSource::Template(_, refs, _) => refs.iter().any(|r| r == name),
                 _ => false,
             });
-        if !used_by_overlays && !used_by_dsl {
+        if overlays_complete && !used_by_overlays && !used_by_dsl {
             let mut m = Message::new(format!("variable `{name}` is declared but nothing uses it"));
             let missing = index.names().filter(|n| !declared.contains_key(n));
             m = match did_you_mean(name, missing) {
@@ -841,45 +860,6 @@ fn check_variables(
                 None => m.help("remove it"),
             };
             cx.error(decl.name.span, m.build());
-        }
-        if persistent && let Some((_, overlay)) = secrets.iter().find(|(s, _)| *s == name) {
-            // A template without variables is a literal too.
-            let is_literal = match &decl.source {
-                VarDeclSource::Literal(..) => true,
-                VarDeclSource::Template(_, refs, _) => refs.is_empty(),
-                _ => false,
-            };
-            let is_input = matches!(decl.source, VarDeclSource::Input(..));
-            if is_literal || is_input {
-                let at = overlay
-                    .overlay
-                    .tree
-                    .lookup(&["x-mrs", "secrets"])
-                    .and_then(Node::as_seq)
-                    .and_then(|items| items.iter().find(|i| i.as_str() == Some(name)))
-                    .map(|n| n.at.clone())
-                    .or_else(|| overlay.rules.at.clone())
-                    .unwrap_or_else(|| Location::synthetic(&overlay.overlay.source.name));
-                let what = if is_literal {
-                    "written in the source"
-                } else {
-                    "an input (inputs are shown in plans)"
-                };
-                cx.error(
-                    decl.source.span(),
-                    Message::new(format!(
-                        "`{name}` is a secret and cannot be {what} in a persistent environment"
-                    ))
-                    .rule("secrets are read at run time and never embedded in the binary")
-                    .at(
-                        &format!("overlay `{}` lists it in `secrets`", overlay.rules.name),
-                        &at,
-                        sources,
-                    )
-                    .help(format!("write `{name}: secret`"))
-                    .build(),
-                );
-            }
         }
         let source = match &decl.source {
             VarDeclSource::Literal(v, _) => VarSource::Literal(v.clone()),
@@ -934,7 +914,62 @@ fn check_variables(
             .or_insert(VarSource::Input { help: None });
     }
     check_cycles(cx, env, &vars);
+    if persistent {
+        check_secrets(cx, env, &vars, &secrets, sources);
+    }
     vars
+}
+
+/// Rule 3: in a persistent environment, a variable an overlay lists in
+/// `x-mrs.secrets` is read at run time as a `secret`: not written in the
+/// source, not computed from values that are (`format("...")`, `slug(X)` of
+/// a literal), and not an `input` (inputs are shown in plans and logs).
+fn check_secrets(
+    cx: &Ctxt,
+    env: &Environment<'_>,
+    vars: &IndexMap<String, VarSource>,
+    secrets: &[(&str, &CatalogOverlay)],
+    sources: &Sources,
+) {
+    use mrs_compose::interpolate::Resolve as _;
+    let compile_time = VarTable { vars, given: None };
+    for decl in &env.vars {
+        let name = decl.name.name.as_str();
+        let Some((_, overlay)) = secrets.iter().find(|(s, _)| *s == name) else {
+            continue;
+        };
+        let what = match (&decl.source, compile_time.resolve(name)) {
+            (VarDeclSource::Literal(..), _) => "written in the source",
+            (VarDeclSource::Input(..), _) => "an input (inputs are shown in plans)",
+            (_, mrs_compose::interpolate::Binding::Set(_)) => {
+                "computed from values written in the source"
+            }
+            _ => continue,
+        };
+        let at = overlay
+            .overlay
+            .tree
+            .lookup(&["x-mrs", "secrets"])
+            .and_then(Node::as_seq)
+            .and_then(|items| items.iter().find(|i| i.as_str() == Some(name)))
+            .map(|n| n.at.clone())
+            .or_else(|| overlay.rules.at.clone())
+            .unwrap_or_else(|| Location::synthetic(&overlay.overlay.source.name));
+        cx.error(
+            decl.source.span(),
+            Message::new(format!(
+                "`{name}` is a secret and cannot be {what} in a persistent environment"
+            ))
+            .rule("secrets are read at run time and never embedded in the binary")
+            .at(
+                &format!("overlay `{}` lists it in `secrets`", overlay.rules.name),
+                &at,
+                sources,
+            )
+            .help(format!("write `{name}: secret`"))
+            .build(),
+        );
+    }
 }
 
 /// A variable computed from itself, directly or through others, has no value.

@@ -364,14 +364,28 @@ impl<'a> Environment<'a> {
                     match value {
                         Value::List(items, _) => {
                             for item in items {
-                                match item {
-                                    Value::Ident(i) => env.networks.push((i.to_string(), i.span())),
-                                    Value::Str(s) => env.networks.push((s.value(), s.span())),
-                                    other => cx.error(
-                                        other.span(),
-                                        format!("a network must be a name, found {}", other.kind()),
-                                    ),
+                                let (name, span) = match item {
+                                    Value::Ident(i) => (i.to_string(), i.span()),
+                                    Value::Str(s) => (s.value(), s.span()),
+                                    other => {
+                                        cx.error(
+                                            other.span(),
+                                            format!(
+                                                "a network must be a name, found {}",
+                                                other.kind()
+                                            ),
+                                        );
+                                        continue;
+                                    }
+                                };
+                                if env.networks.iter().any(|(n, _)| *n == name) {
+                                    cx.error(
+                                        span,
+                                        format!("network `{name}` is listed twice; keep one"),
+                                    );
+                                    continue;
                                 }
+                                env.networks.push((name, span));
                             }
                         }
                         other => cx.error(
@@ -528,7 +542,13 @@ fn read_service<'a>(cx: &Ctxt, field: &'a Field) -> ServiceDecl<'a> {
         match (f.key.name.as_str(), &f.value) {
             ("unpinned", v) => {
                 decl.unpinned =
-                    expect_str(cx, v, "`unpinned` (the reason a moving tag is acceptable)")
+                    expect_str(cx, v, "`unpinned` (the reason a moving tag is acceptable)");
+                if let Some(reason) = decl.unpinned.filter(|r| r.value().trim().is_empty()) {
+                    cx.error(
+                        reason.span(),
+                        "`unpinned` needs the reason a moving tag is acceptable here",
+                    );
+                }
             }
             (_, Value::Ident(i)) if i == "none" => decl.overrides.push(OverrideDecl {
                 key: &f.key,
@@ -647,7 +667,12 @@ fn read_health<'a>(cx: &Ctxt, field: &'a Field) -> HealthDecl<'a> {
         match f.key.name.as_str() {
             "url" => h.url = expect_str(cx, &f.value, "`url`"),
             "unless" => h.unless = expect_ident(cx, &f.value, "`unless`"),
-            "timeout" => h.timeout = duration(cx, &f.value, "`timeout`"),
+            "timeout" => {
+                h.timeout = duration(cx, &f.value, "`timeout`");
+                if let Some((0, span)) = h.timeout {
+                    cx.error(span, "a health check needs a timeout longer than 0");
+                }
+            }
             "connect_to" => h.connect_to = expect_str(cx, &f.value, "`connect_to`"),
             "expect" => match &f.value {
                 Value::Int(i) => match i.base10_parse::<u16>() {

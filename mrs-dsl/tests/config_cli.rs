@@ -203,7 +203,7 @@ fn errors_name_the_file_line_and_column() {
     let o = config(&["-f", &typed, "-p", "x"], &[]);
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(
-        err.contains("typed.yml:4:13") && err.contains("invalid proto: xyz"),
+        err.contains("typed.yml:4:14") && err.contains("invalid proto: xyz"),
         "{err}"
     );
 

@@ -163,3 +163,80 @@ fn collisions(found: &[Found]) -> Vec<String> {
     }
     errors
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn catalog() -> Catalog {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../deployments/compose");
+        match Catalog::load_dir(&dir) {
+            Ok(c) => c,
+            Err(e) => panic!("{e}"),
+        }
+    }
+
+    fn env_dir(name: &str, files: &[(&str, String)]) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("mrs-cross-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("dir");
+        for (f, text) in files {
+            std::fs::write(dir.join(f), text).expect("write");
+        }
+        dir
+    }
+
+    fn real(name: &str) -> String {
+        std::fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("../deployments")
+                .join(name),
+        )
+        .expect("read")
+    }
+
+    #[test]
+    fn the_real_environments_do_not_collide() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../deployments");
+        assert_eq!(check_dir(&dir, &catalog()), Ok(()));
+    }
+
+    #[test]
+    fn same_host_same_home_project_and_port_collide() {
+        let staging =
+            real("staging.rs").replace("build: none }", "build: none, ports: [\"8080:8000\"] }");
+        let twin = staging.replace("env: staging", "env: twin");
+        let dir = env_dir("collide", &[("staging.rs", staging), ("twin.rs", twin)]);
+        let errors = check_dir(&dir, &catalog()).expect_err("they collide");
+        assert!(errors.contains("environments `staging`"), "{errors}");
+        assert!(
+            errors.contains("share the project name `mrs-staging`"),
+            "{errors}"
+        );
+        assert!(
+            errors.contains("share the home `/home/mrs-staging`"),
+            "{errors}"
+        );
+        assert!(
+            errors.contains("both publish host port `8080:8000/tcp`"),
+            "{errors}"
+        );
+        assert!(
+            errors.contains("staging.rs:1:1"),
+            "the error names the file, line and column: {errors}"
+        );
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn different_hosts_do_not_collide() {
+        let staging = real("staging.rs");
+        let elsewhere = staging.replace("env: staging", "env: other").replace(
+            "host: \"staging.mrs.beta.gouv.fr\"",
+            "host: \"other.example\"",
+        );
+        let dir = env_dir("apart", &[("staging.rs", staging), ("other.rs", elsewhere)]);
+        assert_eq!(check_dir(&dir, &catalog()), Ok(()));
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}

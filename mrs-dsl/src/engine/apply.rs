@@ -246,6 +246,14 @@ struct Journal {
     /// Recreated containers: (final name, name of the previous one set aside,
     /// temporary name of the replacement until it takes the final name).
     replaced: Vec<(String, String, String)>,
+    /// Stopped containers this `up` started (stopped again on rollback).
+    started: Vec<String>,
+}
+
+impl Journal {
+    fn is_empty(&self) -> bool {
+        self.created.is_empty() && self.replaced.is_empty() && self.started.is_empty()
+    }
 }
 
 /// Executes a plan. Assumes [`preflight`] passed and the lock is held.
@@ -317,6 +325,14 @@ pub async fn up(
         Err(e) => {
             say(&format!("error: {e}"));
             show_logs(engine, &changed, say).await;
+            if journal.is_empty() {
+                // No container was touched (a network or folder may have been added): nothing to undo.
+                return UpResult {
+                    outcome: Outcome::Unchanged,
+                    error: Some(e.to_string()),
+                    changed,
+                };
+            }
             let outcome = match rollback(engine, desired, &journal, http.as_ref(), say).await {
                 Ok(()) => Outcome::RolledBack,
                 Err(re) => {
@@ -537,6 +553,7 @@ async fn apply_container(
         Some(Action::Keep) | None => Ok(()),
         Some(Action::Start) => {
             say(&format!("starting {}", c.name));
+            journal.lock().await.started.push(c.name.clone());
             start(engine, &c.name).await
         }
         Some(Action::Create) => {
@@ -741,6 +758,12 @@ async fn rollback(
     for name in &journal.created {
         say(&format!("rollback: removing {name}"));
         if let Err(e) = stop_and_remove(engine, name).await {
+            errors.push(e.to_string());
+        }
+    }
+    for name in &journal.started {
+        say(&format!("rollback: stopping {name} again"));
+        if let Err(e) = stop(engine, name).await {
             errors.push(e.to_string());
         }
     }

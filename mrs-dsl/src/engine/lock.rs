@@ -11,9 +11,7 @@ use std::collections::HashMap;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use bollard::models::ContainerCreateBody;
-use bollard::query_parameters::{
-    BuildImageOptionsBuilder, CreateContainerOptionsBuilder, RemoveContainerOptionsBuilder,
-};
+use bollard::query_parameters::{BuildImageOptionsBuilder, CreateContainerOptionsBuilder};
 use futures_util::StreamExt;
 
 use super::{Context, Engine, Error};
@@ -194,14 +192,7 @@ async fn holder(engine: &Engine, name: &str) -> Result<Option<Holder>, Error> {
 }
 
 async fn remove(engine: &Engine, name: &str) -> Result<(), Error> {
-    let options = RemoveContainerOptionsBuilder::default().force(true).build();
-    match engine.docker.remove_container(name, Some(options)).await {
-        Ok(())
-        | Err(bollard::errors::Error::DockerResponseServerError {
-            status_code: 404, ..
-        }) => Ok(()),
-        Err(e) => Err(e).ctx(|| format!("remove the deploy lock {name}")),
-    }
+    super::apply::remove(engine, name).await
 }
 
 fn pid_alive(pid: i32) -> bool {

@@ -1,3 +1,4 @@
+// A network listed twice is a slip; each is listed once.
 mrs_dsl::deployment! {
     /// Staging: deployed from master by CI, behind the server's Traefik,
     /// with a test mail server at mail.HOST.
@@ -6,7 +7,7 @@ mrs_dsl::deployment! {
     host: "staging.mrs.beta.gouv.fr",
     persistent: { home: "/home/mrs-staging" },
     overlays: [base, persist, traefik, maildev],
-    networks: [web],
+    networks: [web, web],
     services: {
         django: { image: "betagouv/mrs:{IMAGE_TAG}", build: none },
     },

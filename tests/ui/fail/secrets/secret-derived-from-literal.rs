@@ -1,3 +1,4 @@
+// A secret computed from values written in the source is embedded in the binary too.
 mrs_dsl::deployment! {
     /// Production's setup on a developer's machine, without a load balancer:
     /// the operations chapter's local example (home /tmp/testmrs, base +
@@ -23,7 +24,7 @@ mrs_dsl::deployment! {
         BASICAUTH_DISABLE: "1",
         LISTEN: "128",
         PROTO: "http",
-        SECRET_KEY: secret,
+        SECRET_KEY: slug(HOST),
         MAINTENANCE_ENABLE: unset,
         EMAIL_HOST: unset,
         EMAIL_HOST_PASSWORD: unset,
