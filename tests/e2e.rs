@@ -629,3 +629,113 @@ fn exec_propagates_the_exit_code() {
     );
     assert_eq!(code(&failing), 1);
 }
+
+/// A real registry (Debian's docker-registry) on loopback: a missing image
+/// is pulled by `up`, with progress, and deployed.
+#[test]
+fn a_missing_image_is_pulled_from_a_reachable_registry() {
+    let Some(_engine) = engine() else { return };
+    let Some(registry) = Registry::start() else {
+        return;
+    };
+    let image = format!("{}/mrs/app:e2e", registry.addr);
+    assert!(
+        docker(&["tag", "betagouv/mrs:master", &image])
+            .status
+            .success()
+    );
+    let pushed = docker(&["push", &image]);
+    assert!(
+        pushed.status.success(),
+        "push: {}",
+        String::from_utf8_lossy(&pushed.stderr)
+    );
+    // Only the tag goes: the engine no longer has `image`, the registry does.
+    assert!(docker(&["rmi", &image]).status.success());
+    local_up();
+    let o = run(
+        E2E_LOCAL,
+        &["up"],
+        &e2e_local_env(&image, "app", "127.0.0.1,localhost"),
+    );
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains(&format!("pulling {image} (missing on the engine)")),
+        "{}",
+        stderr(&o)
+    );
+    assert!(
+        docker(&["image", "inspect", &image]).status.success(),
+        "the image was pulled"
+    );
+    assert_eq!(
+        docker_out(&[
+            "inspect",
+            "--format",
+            "{{.Config.Image}}",
+            "testmrs-django-1"
+        ]),
+        image
+    );
+    assert_eq!(http_status(8000, "localhost"), Some(200));
+    let _ = docker(&["rmi", &image]);
+    local_up();
+}
+
+/// A throwaway registry process.
+struct Registry {
+    addr: String,
+    child: std::process::Child,
+    dir: std::path::PathBuf,
+}
+
+impl Registry {
+    fn start() -> Option<Registry> {
+        let binary = "/usr/bin/docker-registry";
+        if !Path::new(binary).exists() {
+            assert!(
+                std::env::var_os("MRS_E2E_REQUIRED").is_none(),
+                "docker-registry is required (apt-get install docker-registry)"
+            );
+            eprintln!("\n!!!!!!!! SKIPPED: docker-registry is not installed !!!!!!!!\n");
+            return None;
+        }
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .ok()?
+            .local_addr()
+            .ok()?
+            .port();
+        let addr = format!("127.0.0.1:{port}");
+        let dir = std::env::temp_dir().join(format!("mrs-e2e-registry-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).ok()?;
+        let config = dir.join("config.yml");
+        std::fs::write(
+            &config,
+            format!("version: 0.1\nlog:\n  level: warn\nstorage:\n  filesystem:\n    rootdirectory: {}\nhttp:\n  addr: {addr}\n", dir.join("data").display()),
+        )
+        .ok()?;
+        let child = Command::new(binary)
+            .arg("serve")
+            .arg(&config)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .ok()?;
+        let registry = Registry { addr, child, dir };
+        for _ in 0..50 {
+            if TcpStream::connect(&registry.addr).is_ok() {
+                return Some(registry);
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        panic!("the registry did not start on {}", registry.addr);
+    }
+}
+
+impl Drop for Registry {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}

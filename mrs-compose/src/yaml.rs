@@ -114,7 +114,7 @@ impl Builder {
                 })?;
                 // Keep the anchored value but report positions of the alias itself for the top node.
                 let node = Node { at, ..node };
-                self.add(node, &span, false)
+                self.add(node, false)
             }
             Event::Scalar(text, style, anchor, tag) => {
                 let mut at = self.at(&span);
@@ -138,7 +138,7 @@ impl Builder {
                 if anchor > 0 {
                     self.anchors.insert(anchor, node.clone());
                 }
-                self.add(node, &span, is_merge_key)
+                self.add(node, is_merge_key)
             }
             Event::SequenceStart(anchor, tag) => {
                 let at = self.at(&span);
@@ -181,7 +181,7 @@ impl Builder {
                     if anchor > 0 {
                         self.anchors.insert(anchor, node.clone());
                     }
-                    self.add(node, &span, false)
+                    self.add(node, false)
                 }
                 _ => Err(Diagnostic::new(
                     Kind::Syntax,
@@ -195,7 +195,7 @@ impl Builder {
                     if let Some(anchor) = Some(node.1).filter(|a| *a > 0) {
                         self.anchors.insert(anchor, node.0.clone());
                     }
-                    self.add(node.0, &span, false)
+                    self.add(node.0, false)
                 }
                 _ => Err(Diagnostic::new(
                     Kind::Syntax,
@@ -241,7 +241,7 @@ impl Builder {
         Ok(())
     }
 
-    fn add(&mut self, node: Node, span: &Span, is_merge_key: bool) -> Result<(), Diagnostic> {
+    fn add(&mut self, node: Node, is_merge_key: bool) -> Result<(), Diagnostic> {
         match self.stack.last_mut() {
             None => {
                 self.root = Some(node);
@@ -297,7 +297,6 @@ impl Builder {
                             ));
                         }
                     }
-                    let _ = span;
                     Ok(())
                 }
             },

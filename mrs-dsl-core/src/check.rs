@@ -502,7 +502,6 @@ fn check_services(
             Node::new(NodeValue::Map(keys), service_at),
         );
     }
-    let _ = env;
     let mut root = Map::new();
     root.insert(
         "services".into(),
@@ -871,7 +870,7 @@ fn check_variables(
                 VarSource::Input { help }
             }
             VarDeclSource::Unset(_) => VarSource::Unset,
-            VarDeclSource::Derived(function, from, span) => {
+            VarDeclSource::Derived(function, from, _) => {
                 let from_name = from.to_string();
                 if !is_declared(&from_name) {
                     let mut m = Message::new(format!(
@@ -883,7 +882,6 @@ fn check_variables(
                     }
                     cx.error(from.span(), m.build());
                 }
-                let _ = span;
                 VarSource::Derived {
                     function: *function,
                     from: from_name,

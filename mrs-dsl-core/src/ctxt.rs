@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 
 use proc_macro2::Span;
 
-use mrs_compose::{Diagnostic, Location, Sources};
+use mrs_compose::{Location, Sources};
 
 /// Error collector. Dropping it unchecked panics, so no error is lost.
 pub struct Ctxt {
@@ -113,16 +113,4 @@ impl Message {
     pub fn build(self) -> String {
         self.text
     }
-}
-
-/// Renders an overlay diagnostic as a message for a DSL token.
-pub fn from_diagnostic(d: &Diagnostic, sources: &Sources) -> String {
-    let mut m = Message::new(d.message.clone());
-    if !d.at.is_synthetic() {
-        m = m.at("here", &d.at, sources);
-    }
-    if let Some(h) = &d.help {
-        m = m.help(h);
-    }
-    m.build()
 }

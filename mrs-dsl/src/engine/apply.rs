@@ -277,7 +277,7 @@ pub async fn up(
             return Ok::<(), Error>(());
         }
         let gate_deadline = Instant::now() + options.health_timeout;
-        gate(engine, desired, plan, gate_deadline, say).await?;
+        gate(engine, desired, gate_deadline, say).await?;
         if let Some(check) = &http {
             say(&format!("health check: GET {}", check.url));
             health::http_check(check, gate_deadline.min(deadline), &|m| say(m)).await?;
@@ -681,11 +681,9 @@ pub async fn stop_and_remove(engine: &Engine, name: &str) -> Result<(), Error> {
 async fn gate(
     engine: &Engine,
     desired: &Desired,
-    plan: &Plan,
     deadline: Instant,
     say: Say<'_>,
 ) -> Result<(), Error> {
-    let _ = plan;
     say("waiting for the containers to be running and healthy");
     let waits = desired.containers.iter().map(|c| async move {
         // A container something waits to complete is allowed to exit 0.

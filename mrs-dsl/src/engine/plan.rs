@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use super::desired::{Desired, Folder};
 use super::observed::{self, ObservedContainer};
-use super::{Engine, Error, labels};
+use super::{Engine, Error};
 
 /// What happens to one resource.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -255,7 +255,6 @@ pub async fn plan(
             });
         }
     }
-    let _ = labels::PROJECT;
     Ok(Plan {
         env: env.to_owned(),
         project: desired.project.clone(),
