@@ -222,6 +222,30 @@ fn local_comes_up_from_nothing_and_a_second_up_is_a_no_op() {
     let history: Vec<serde_json::Value> =
         serde_json::from_slice(&history.stdout).expect("history is JSON");
     assert_eq!(history.len(), 2);
+    // The secret reaches the container, and nothing else: not the output, the plan, the history, the binary.
+    let env = docker_out(&[
+        "inspect",
+        "--format",
+        "{{range .Config.Env}}{{println .}}{{end}}",
+        "testmrs-django-1",
+    ]);
+    assert!(
+        env.lines().any(|l| l == format!("SECRET_KEY={SECRET}")),
+        "{env}"
+    );
+    let plan_text = run(LOCAL, &["plan"], &[]);
+    for text in [
+        stderr(&second),
+        String::from_utf8_lossy(&plan_text.stdout).into_owned(),
+        std::fs::read_to_string("/tmp/testmrs/.mrs-deploy/history.jsonl").unwrap_or_default(),
+    ] {
+        assert!(!text.contains(SECRET), "the secret leaked: {text}");
+    }
+    let binary = std::fs::read(LOCAL).expect("read the binary");
+    assert!(
+        !binary.windows(SECRET.len()).any(|w| w == SECRET.as_bytes()),
+        "the secret is in the binary"
+    );
     assert!(
         history
             .iter()

@@ -41,30 +41,42 @@ pub struct DesiredContainer {
     pub has_healthcheck: bool,
 }
 
-/// A network to ensure.
+/// A network or volume to ensure.
 #[derive(Clone, Debug)]
-pub struct DesiredNetwork {
+pub struct Named<T> {
     /// Compose key.
     pub key: String,
     /// Engine name.
     pub name: String,
     /// The config.
-    pub config: Network,
-    /// Hash of the config.
+    pub config: T,
+    /// Hash of the config (compose's `config-hash` label).
     pub hash: String,
 }
 
+/// A network to ensure.
+pub type DesiredNetwork = Named<Network>;
+
 /// A named volume to ensure.
-#[derive(Clone, Debug)]
-pub struct DesiredVolume {
-    /// Compose key.
-    pub key: String,
-    /// Engine name.
-    pub name: String,
-    /// The config.
-    pub config: Volume,
-    /// Hash of the config.
-    pub hash: String,
+pub type DesiredVolume = Named<Volume>;
+
+/// Networks or volumes with their engine names (set by the project's normalisation).
+fn named<T: serde::Serialize + Clone>(
+    project: &str,
+    items: &IndexMap<String, T>,
+    name: impl Fn(&T) -> Option<&String>,
+) -> Vec<Named<T>> {
+    items
+        .iter()
+        .map(|(key, config)| Named {
+            key: key.clone(),
+            name: name(config)
+                .cloned()
+                .unwrap_or_else(|| format!("{project}_{key}")),
+            config: config.clone(),
+            hash: hash_json(&serde_json::to_value(config).unwrap_or_default()),
+        })
+        .collect()
 }
 
 /// A host folder to create before start.
@@ -109,32 +121,8 @@ pub fn desired(
     let project = &resolved.project;
     let name = resolved.project_name.clone();
     let home = resolved.home.clone();
-    let networks: Vec<DesiredNetwork> = project
-        .networks
-        .iter()
-        .map(|(key, config)| DesiredNetwork {
-            key: key.clone(),
-            name: config
-                .name
-                .clone()
-                .unwrap_or_else(|| format!("{name}_{key}")),
-            config: config.clone(),
-            hash: hash_json(&serde_json::to_value(config).unwrap_or_default()),
-        })
-        .collect();
-    let volumes: Vec<DesiredVolume> = project
-        .volumes
-        .iter()
-        .map(|(key, config)| DesiredVolume {
-            key: key.clone(),
-            name: config
-                .name
-                .clone()
-                .unwrap_or_else(|| format!("{name}_{key}")),
-            config: config.clone(),
-            hash: hash_json(&serde_json::to_value(config).unwrap_or_default()),
-        })
-        .collect();
+    let networks = named(&name, &project.networks, |n| n.name.as_ref());
+    let volumes = named(&name, &project.volumes, |v| v.name.as_ref());
     let order = mrs_compose::project::start_order(project)
         .map_err(|c| DesiredError(format!("dependency cycle: {}", c.join(" -> "))))?;
     let mut folders = Vec::new();
