@@ -357,6 +357,10 @@ if [ "${#TO_BUILD[@]}" -eq 0 ]; then
 	log "nothing to build"
 	exit 0
 fi
+# On a fresh Debian machine, as root: install the Debian tools first (idempotent).
+if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+	bash "$ROOT/scripts/install-image-deps.sh"
+fi
 check_prerequisites
 TOTAL_STARTED=$SECONDS
 for name in "${TO_BUILD[@]}"; do
