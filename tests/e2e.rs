@@ -763,3 +763,104 @@ impl Drop for Registry {
         let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
+
+/// `depends_on: {postgres: {condition: service_healthy}}`: django is only
+/// created once postgres's health check passes.
+#[test]
+fn depends_on_service_healthy_orders_the_start() {
+    let Some(_engine) = engine() else { return };
+    let bin = env!("CARGO_BIN_EXE_e2e-deps");
+    let down = run(bin, &["down", "--force", "--volumes", "--yes"], &[]);
+    assert!(down.status.success());
+    let o = run(bin, &["up"], &[]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert!(
+        stderr(&o)
+            .contains("mrs-e2e-deps-django-1 waits for mrs-e2e-deps-postgres-1 to be healthy"),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(
+        docker_out(&[
+            "inspect",
+            "--format",
+            "{{.State.Health.Status}}",
+            "mrs-e2e-deps-postgres-1"
+        ]),
+        "healthy"
+    );
+    let label = docker_out(&[
+        "inspect",
+        "--format",
+        "{{index .Config.Labels \"com.docker.compose.depends_on\"}}",
+        "mrs-e2e-deps-django-1",
+    ]);
+    assert_eq!(label, "postgres:service_healthy:false");
+    // postgres needs a few seconds to initialise before pg_isready passes; django was started after.
+    let started = |name: &str| docker_out(&["inspect", "--format", "{{.State.StartedAt}}", name]);
+    let (pg, django) = (
+        started("mrs-e2e-deps-postgres-1"),
+        started("mrs-e2e-deps-django-1"),
+    );
+    let seconds = |t: &str| -> f64 {
+        // 2026-11-25T17:30:01.123456789Z -> seconds within the day
+        let time = t
+            .split('T')
+            .nth(1)
+            .unwrap_or_default()
+            .trim_end_matches('Z');
+        time.split(':')
+            .map(|p| p.parse::<f64>().unwrap_or(0.0))
+            .fold(0.0, |acc, p| acc * 60.0 + p)
+    };
+    assert!(
+        seconds(&django) - seconds(&pg) >= 1.0,
+        "postgres started {pg}, django {django}"
+    );
+    let down = run(bin, &["down", "--force", "--volumes", "--yes"], &[]);
+    assert!(down.status.success());
+}
+
+/// A container of the project whose service is gone is an orphan: `up`
+/// warns and keeps it; `up --remove-orphans` removes it.
+#[test]
+fn orphans_are_kept_with_a_warning_or_removed_on_request() {
+    let Some(_engine) = engine() else { return };
+    local_up();
+    let _ = docker(&["rm", "-f", "testmrs-retired-1"]);
+    let created = docker(&[
+        "create",
+        "--name",
+        "testmrs-retired-1",
+        "--label",
+        "com.docker.compose.project=testmrs",
+        "--label",
+        "com.docker.compose.service=retired",
+        "--label",
+        "com.docker.compose.container-number=1",
+        "--label",
+        "com.docker.compose.oneoff=False",
+        "--label",
+        "com.docker.compose.config-hash=0",
+        "betagouv/mrs:master",
+    ]);
+    assert!(created.status.success());
+    let warned = run(LOCAL, &["up"], &[]);
+    assert_eq!(code(&warned), 0);
+    assert!(
+        stderr(&warned).contains("found orphan container testmrs-retired-1"),
+        "{}",
+        stderr(&warned)
+    );
+    assert!(
+        docker(&["inspect", "testmrs-retired-1"]).status.success(),
+        "kept without --remove-orphans"
+    );
+    let removed = run(LOCAL, &["up", "--remove-orphans"], &[]);
+    assert_eq!(code(&removed), 0, "{}", stderr(&removed));
+    assert!(
+        !docker(&["inspect", "testmrs-retired-1"]).status.success(),
+        "removed with --remove-orphans"
+    );
+    assert_eq!(project_containers("testmrs").len(), 2);
+}

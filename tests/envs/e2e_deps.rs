@@ -1,0 +1,44 @@
+mrs_dsl::deployment! {
+    /// django waits for a healthy postgres: `depends_on` with
+    /// `service_healthy`, for the end-to-end tests. No published port.
+    env: e2e_deps,
+    tier: development,
+    persistent: { home: "/tmp/mrs-e2e-deps" },
+    overlays: [base],
+    services: {
+        django: {
+            image: "betagouv/mrs:master",
+            build: none,
+            logging: { driver: "json-file" },
+            depends_on: { postgres: { condition: "service_healthy" } },
+        },
+        postgres: {
+            logging: { driver: "json-file" },
+            healthcheck: {
+                test: ["CMD", "pg_isready", "-U", "django", "-d", "mrs"],
+                interval: "1s",
+                retries: 30,
+            },
+        },
+    },
+    vars: {
+        ALLOWED_HOSTS: "localhost",
+        BASICAUTH_DISABLE: "1",
+        HOST: "localhost",
+        LISTEN: "128",
+        PROTO: "http",
+        MAINTENANCE_ENABLE: unset,
+        EMAIL_HOST: unset,
+        EMAIL_HOST_PASSWORD: unset,
+        EMAIL_HOST_USER: unset,
+        EMAIL_PORT: unset,
+        EMAIL_USE_SSL: unset,
+        EMAIL_USE_TLS: unset,
+        DEFAULT_FROM_EMAIL: unset,
+        TEAM_EMAIL: unset,
+        SENTRY_AUTH_TOKEN: unset,
+        SENTRY_DSN: unset,
+        SENTRY_PROJECT: unset,
+        SENTRY_URL: unset,
+    },
+}
