@@ -864,3 +864,53 @@ fn orphans_are_kept_with_a_warning_or_removed_on_request() {
     );
     assert_eq!(project_containers("testmrs").len(), 2);
 }
+
+/// `DOCKER_HOST=tcp://...`: the engine reached over TCP (a forwarder to the
+/// engine's socket stands in for an engine listening on TCP).
+#[test]
+fn the_engine_is_reached_through_a_tcp_docker_host() {
+    let Some(_engine) = engine() else { return };
+    local_up();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    std::thread::spawn(move || {
+        for client in listener.incoming().flatten() {
+            let Ok(engine) = std::os::unix::net::UnixStream::connect("/var/run/docker.sock") else {
+                continue;
+            };
+            let (mut c_read, mut e_write) = (
+                client.try_clone().expect("clone"),
+                engine.try_clone().expect("clone"),
+            );
+            let (mut e_read, mut c_write) = (engine, client);
+            std::thread::spawn(move || {
+                let _ = std::io::copy(&mut c_read, &mut e_write);
+                let _ = e_write.shutdown(std::net::Shutdown::Write);
+            });
+            std::thread::spawn(move || {
+                let _ = std::io::copy(&mut e_read, &mut c_write);
+                let _ = c_write.shutdown(std::net::Shutdown::Write);
+            });
+        }
+    });
+    let host = format!("tcp://127.0.0.1:{port}");
+    let ps = Command::new(LOCAL)
+        .arg("ps")
+        .env("DOCKER_HOST", &host)
+        .output()
+        .expect("run local");
+    assert_eq!(code(&ps), 0, "{}", stderr(&ps));
+    let listed = String::from_utf8_lossy(&ps.stdout).into_owned();
+    assert!(
+        listed.contains("testmrs-django-1") && listed.contains("running"),
+        "{listed}"
+    );
+    let up = Command::new(LOCAL)
+        .arg("up")
+        .env("DOCKER_HOST", &host)
+        .env("SECRET_KEY", SECRET)
+        .output()
+        .expect("run local");
+    assert_eq!(code(&up), 0, "{}", stderr(&up));
+    assert!(stderr(&up).contains("nothing to do"), "{}", stderr(&up));
+}
