@@ -20,6 +20,7 @@
 //!     vars: {
 //!         HOST: "localhost:8000",             // a literal
 //!         HOST_SLUG: slug(HOST),              // derived
+//!         MAIL_HOST: format("mail.{HOST}"),   // a template of other variables
 //!         /// The commit CI deploys.
 //!         IMAGE_TAG: input,                   // read at run time
 //!         SECRET_KEY: secret,                 // read at run time, never shown or embedded

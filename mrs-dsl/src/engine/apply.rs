@@ -277,7 +277,15 @@ pub async fn up(
             return Ok::<(), Error>(());
         }
         let gate_deadline = Instant::now() + options.health_timeout;
-        gate(engine, desired, gate_deadline, say).await?;
+        let changed: HashSet<String> = {
+            let j = journal.lock().await;
+            j.created
+                .iter()
+                .chain(j.replaced.iter().map(|(n, _, _)| n))
+                .cloned()
+                .collect()
+        };
+        gate(engine, desired, &changed, gate_deadline, say).await?;
         if let Some(check) = &http {
             say(&format!("health check: GET {}", check.url));
             health::http_check(check, gate_deadline.min(deadline), &|m| say(m)).await?;
@@ -514,7 +522,7 @@ async fn converge(
                     Condition::ServiceStarted => {}
                     Condition::ServiceHealthy => {
                         say(&format!("{} waits for {} to be healthy", c.name, d.name));
-                        health::wait_ready(engine, &d.name, d.has_healthcheck, deadline)
+                        health::wait_ready(engine, &d.name, d.has_healthcheck, None, deadline)
                             .await
                             .map_err(|e| {
                                 Error::Refused(format!("dependency failed to start: {e}"))
@@ -678,14 +686,28 @@ pub async fn stop_and_remove(engine: &Engine, name: &str) -> Result<(), Error> {
 }
 
 /// Every desired container running (healthy where it has a health check).
+///
+/// A container this `up` created must not have been restarted at all; one it
+/// kept must not restart during the gate.
 async fn gate(
     engine: &Engine,
     desired: &Desired,
+    changed: &HashSet<String>,
     deadline: Instant,
     say: Say<'_>,
 ) -> Result<(), Error> {
     say("waiting for the containers to be running and healthy");
     let waits = desired.containers.iter().map(|c| async move {
+        let restarts = if changed.contains(&c.name) {
+            0
+        } else {
+            let current = engine
+                .docker
+                .inspect_container(&c.name, None)
+                .await
+                .ctx(|| format!("inspect container {}", c.name))?;
+            current.restart_count.unwrap_or(0)
+        };
         // A container something waits to complete is allowed to exit 0.
         let one_shot = desired.containers.iter().any(|x| {
             x.depends_on.iter().any(|(d, cond)| {
@@ -695,10 +717,10 @@ async fn gate(
         if one_shot {
             return health::wait_completed(engine, &c.name, deadline).await;
         }
-        health::wait_ready(engine, &c.name, c.has_healthcheck, deadline).await?;
+        health::wait_ready(engine, &c.name, c.has_healthcheck, Some(restarts), deadline).await?;
         // Give processes that die right after starting a moment to do so.
         tokio::time::sleep(Duration::from_millis(1500)).await;
-        match health::state(engine, &c.name, c.has_healthcheck).await? {
+        match health::state(engine, &c.name, c.has_healthcheck, Some(restarts)).await? {
             health::State::Failed(why) => Err(Error::Refused(why)),
             _ => Ok(()),
         }
@@ -795,7 +817,7 @@ async fn rollback(
             .iter()
             .find(|c| c.name == *name)
             .is_some_and(|c| c.has_healthcheck);
-        health::wait_ready(engine, name, has_health, deadline).await?;
+        health::wait_ready(engine, name, has_health, None, deadline).await?;
     }
     if let Some(check) = http {
         say("rollback: checking the previous version answers");

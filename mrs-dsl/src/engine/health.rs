@@ -19,13 +19,31 @@ pub enum State {
 }
 
 /// Reads a container's state.
-pub async fn state(engine: &Engine, name: &str, needs_health: bool) -> Result<State, Error> {
+///
+/// With `restarts`, a container restarted more times than that (its restart
+/// policy brings it back after each crash, so it may look running whenever it
+/// is looked at) has failed.
+pub async fn state(
+    engine: &Engine,
+    name: &str,
+    needs_health: bool,
+    restarts: Option<i64>,
+) -> Result<State, Error> {
     let c = engine
         .docker
         .inspect_container(name, None)
         .await
         .ctx(|| format!("inspect container {name}"))?;
     let s = c.state.unwrap_or_default();
+    if let Some(baseline) = restarts
+        && c.restart_count.unwrap_or(0) > baseline
+    {
+        return Ok(State::Failed(format!(
+            "{name} exited with code {} and was restarted {} time(s) by its restart policy",
+            s.exit_code.unwrap_or(-1),
+            c.restart_count.unwrap_or(0) - baseline
+        )));
+    }
     let status = s.status.unwrap_or(ContainerStateStatusEnum::EMPTY);
     Ok(match status {
         ContainerStateStatusEnum::RUNNING => {
@@ -64,10 +82,11 @@ pub async fn wait_ready(
     engine: &Engine,
     name: &str,
     needs_health: bool,
+    restarts: Option<i64>,
     deadline: Instant,
 ) -> Result<(), Error> {
     loop {
-        let last = match state(engine, name, needs_health).await? {
+        let last = match state(engine, name, needs_health, restarts).await? {
             State::Ready => return Ok(()),
             State::Failed(why) => return Err(Error::Refused(why)),
             State::Pending(why) => why,
