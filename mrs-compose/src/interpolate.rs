@@ -108,6 +108,16 @@ impl Resolve for std::collections::HashMap<String, String> {
     }
 }
 
+/// Resolved values: `None` is a variable deliberately unset.
+impl Resolve for indexmap::IndexMap<String, Option<String>> {
+    fn resolve(&self, name: &str) -> Binding {
+        match self.get(name) {
+            Some(Some(v)) => Binding::Set(v.clone()),
+            _ => Binding::Unset,
+        }
+    }
+}
+
 impl Resolve for indexmap::IndexMap<String, String> {
     fn resolve(&self, name: &str) -> Binding {
         self.get(name)
@@ -406,11 +416,6 @@ pub fn render(template: &Template) -> String {
         }
     }
     out
-}
-
-/// Escapes literal text so that it reads back as itself.
-pub fn escape(text: &str) -> String {
-    text.replace('$', "$$")
 }
 
 /// What interpolating a tree produces.

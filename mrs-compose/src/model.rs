@@ -1085,46 +1085,45 @@ pub mod flex {
 
     impl<'de> Deserialize<'de> for PortItem {
         fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-            let item = Value::deserialize(d)?;
-            let mut out = Vec::new();
-            match item {
-                Value::Number(n) => {
-                    out.extend(ports::parse_short(&n.to_string()).map_err(de::Error::custom)?)
-                }
-                Value::String(s) => out.extend(ports::parse_short(&s).map_err(de::Error::custom)?),
-                Value::Object(mut map) => {
-                    for key in ["published", "target"] {
-                        if let Some(v) = map.get_mut(key)
-                            && let Some(text) = scalar_text(v)
-                        {
-                            *v = if key == "target" {
-                                Value::from(text.parse::<u16>().map_err(|_| {
-                                    de::Error::custom(format!("invalid containerPort: {text}"))
-                                })?)
-                            } else {
-                                ports::parse_range(&text).map_err(|_| {
-                                    de::Error::custom(format!("invalid hostPort: {text}"))
-                                })?;
-                                Value::String(text)
-                            };
-                        }
+            port_entry(Value::deserialize(d)?)
+                .map(PortItem)
+                .map_err(de::Error::custom)
+        }
+    }
+
+    /// Decodes one `ports` entry: a short string or number (a range gives
+    /// several mappings) or a long entry (`published` and `target` may be
+    /// strings, as after interpolation).
+    pub fn port_entry(item: Value) -> Result<Vec<PortMapping>, String> {
+        match item {
+            Value::Number(n) => ports::parse_short(&n.to_string()).map_err(|e| e.to_string()),
+            Value::String(s) => ports::parse_short(&s).map_err(|e| e.to_string()),
+            Value::Object(mut map) => {
+                for key in ["published", "target"] {
+                    if let Some(v) = map.get_mut(key)
+                        && let Some(text) = scalar_text(v)
+                    {
+                        *v = if key == "target" {
+                            Value::from(
+                                text.parse::<u16>()
+                                    .map_err(|_| format!("invalid containerPort: {text}"))?,
+                            )
+                        } else {
+                            ports::parse_range(&text)
+                                .map_err(|_| format!("invalid hostPort: {text}"))?;
+                            Value::String(text)
+                        };
                     }
-                    let mut p: PortMapping =
-                        serde_json::from_value(Value::Object(map)).map_err(de::Error::custom)?;
-                    p.protocol = p.protocol.to_ascii_lowercase();
-                    if !matches!(p.protocol.as_str(), "tcp" | "udp" | "sctp") {
-                        return Err(de::Error::custom(format!("invalid proto: {}", p.protocol)));
-                    }
-                    out.push(p);
                 }
-                other => {
-                    return Err(de::Error::custom(format!(
-                        "expected a port, found {}",
-                        kind(&other)
-                    )));
+                let mut p: PortMapping =
+                    serde_json::from_value(Value::Object(map)).map_err(|e| e.to_string())?;
+                p.protocol = p.protocol.to_ascii_lowercase();
+                if !matches!(p.protocol.as_str(), "tcp" | "udp" | "sctp") {
+                    return Err(format!("invalid proto: {}", p.protocol));
                 }
+                Ok(vec![p])
             }
-            Ok(PortItem(out))
+            other => Err(format!("expected a port, found {}", kind(&other))),
         }
     }
 

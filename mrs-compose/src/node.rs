@@ -247,30 +247,6 @@ impl Node {
         }
     }
 
-    /// Builds a node tree from JSON, every node located at `at`.
-    pub fn from_json(value: &serde_json::Value, at: &Location) -> Node {
-        let value = match value {
-            serde_json::Value::Null => Value::Null,
-            serde_json::Value::Bool(b) => Value::Bool(*b),
-            serde_json::Value::Number(n) => match n.as_i64() {
-                Some(i) => Value::Int(i),
-                None => Value::Float(n.as_f64().unwrap_or(f64::NAN)),
-            },
-            serde_json::Value::String(s) => Value::Str(s.clone()),
-            serde_json::Value::Array(items) => {
-                Value::Seq(items.iter().map(|v| Node::from_json(v, at)).collect())
-            }
-            serde_json::Value::Object(obj) => {
-                let mut map = Map::new();
-                for (k, v) in obj {
-                    map.insert(k.clone(), at.clone(), Node::from_json(v, at));
-                }
-                Value::Map(map)
-            }
-        };
-        Node::new(value, at.clone())
-    }
-
     /// Visits every node, depth first, with its path of keys and indices.
     pub fn walk<'a>(
         &'a self,

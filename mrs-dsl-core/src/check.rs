@@ -1243,10 +1243,11 @@ fn port_entry(node: &Node, spans: &SpanTable) -> Option<Result<Vec<PortMapping>,
         }
         NodeValue::Str(s) => (s.clone(), ports::parse_short(s)),
         NodeValue::Int(i) => (i.to_string(), ports::parse_short(&i.to_string())),
+        // Long form: a malformed entry is reported by the typed decode.
         _ => {
-            return serde_json::from_value::<PortMapping>(node.to_json())
+            return mrs_compose::model::flex::port_entry(node.to_json())
                 .ok()
-                .map(|p| Ok(vec![p]));
+                .map(Ok);
         }
     };
     Some(parsed.map_err(|e| {

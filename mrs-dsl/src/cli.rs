@@ -7,7 +7,7 @@ use std::time::Duration;
 use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 use sha2::{Digest, Sha256};
 
-use mrs_compose::interpolate::Binding;
+use mrs_compose::interpolate::{Binding, Resolve as _};
 use mrs_compose::output::{self, Format};
 use mrs_env::secret::{Redactor, Secret};
 use mrs_env::spec::{EnvSpec, Needs, Persistence, Resolved, VarSource};
@@ -623,12 +623,9 @@ impl Ctx {
         let Some(health) = &self.spec.health else {
             return Ok(None);
         };
-        let values = |name: &str| match resolved.values.get(name) {
-            Some(Some(v)) => Binding::Set(v.clone()),
-            _ => Binding::Unset,
-        };
+        let values = &resolved.values;
         let uuid = uuid::Uuid::new_v4().to_string();
-        let url = match self.spec.health_url(&values, &uuid) {
+        let url = match self.spec.health_url(values, &uuid) {
             Some(Ok(u)) => u,
             Some(Err(e)) => return Err(Error::Refused(e.to_string())),
             None => return Ok(None),
@@ -636,9 +633,9 @@ impl Ctx {
         let disabled = health
             .unless
             .as_ref()
-            .is_some_and(|v| matches!(values(v), Binding::Set(s) if !s.is_empty()));
+            .is_some_and(|v| matches!(values.resolve(v), Binding::Set(s) if !s.is_empty()));
         let basic_auth = match (&health.basic_auth, disabled) {
-            (Some(auth), false) => match values(&auth.password) {
+            (Some(auth), false) => match values.resolve(&auth.password) {
                 Binding::Set(p) => Some((auth.user.clone(), Secret::new(p))),
                 _ => {
                     return Err(Error::Refused(format!(

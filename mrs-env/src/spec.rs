@@ -368,13 +368,7 @@ impl EnvSpec {
         }
         let values = self.values(&given);
         let redactor = Redactor::new(secrets);
-        let resolver = |name: &str| match values.get(name) {
-            Some(Some(v)) => Binding::Set(v.clone()),
-            _ => Binding::Unset,
-        };
-        let project_name = self
-            .project_name(&resolver)
-            .map_err(ResolveError::Invalid)?;
+        let project_name = self.project_name(&values).map_err(ResolveError::Invalid)?;
         let home = PathBuf::from(match &self.persistence {
             Persistence::Persistent { home, .. } => home.clone(),
             Persistence::Ephemeral { root, .. } => {
@@ -383,17 +377,12 @@ impl EnvSpec {
         });
         let mut tree = self.tree.clone();
         let mut errors = Vec::new();
-        interpolate::interpolate_tree(
-            &mut tree,
-            &resolver,
-            interpolate::Output::Final,
-            &mut errors,
-        );
+        interpolate::interpolate_tree(&mut tree, &values, interpolate::Output::Final, &mut errors);
         if !errors.is_empty() {
             return Err(ResolveError::Invalid(Diagnostics(errors)));
         }
         let mut project = project::decode(&tree).map_err(ResolveError::Invalid)?;
-        project::normalize(&mut project, &project_name, &resolver, &tree)
+        project::normalize(&mut project, &project_name, &values, &tree)
             .map_err(ResolveError::Invalid)?;
         project::resolve_paths(&mut project, &home);
         let mut errors = Diagnostics::default();

@@ -95,27 +95,17 @@ fn environments_in(file: &Path, text: &str, catalog: &Catalog) -> Vec<Found> {
     out
 }
 
+/// Published ports, from the same typed decode the binary uses (ports are literal: rule 4).
 fn published(spec: &EnvSpec) -> Vec<PortMapping> {
-    let Some(services) = spec.tree.lookup(&["services"]).and_then(|s| s.as_map()) else {
+    let Ok(project) = mrs_compose::project::decode(&spec.tree) else {
         return Vec::new();
     };
-    let mut out = Vec::new();
-    for (_, service) in services.iter() {
-        for node in service
-            .lookup(&["ports"])
-            .and_then(|p| p.as_seq())
-            .unwrap_or_default()
-        {
-            let parsed = match node.scalar_text() {
-                Some(s) => mrs_compose::ports::parse_short(&s).unwrap_or_default(),
-                None => serde_json::from_value::<PortMapping>(node.to_json())
-                    .map(|p| vec![p])
-                    .unwrap_or_default(),
-            };
-            out.extend(parsed.into_iter().filter(|p| p.published.is_some()));
-        }
-    }
-    out
+    project
+        .services
+        .into_values()
+        .flat_map(|s| s.ports)
+        .filter(|p| p.published.is_some())
+        .collect()
 }
 
 fn project_and_home(spec: &EnvSpec) -> (String, String) {

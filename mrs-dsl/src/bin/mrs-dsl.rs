@@ -116,10 +116,12 @@ fn main() -> ExitCode {
         None => Default::default(),
     };
     let vars = Layered(vec![&ProcessEnv as &dyn Resolve, &dotenv]);
-    let dir = files
+    // The project folder: the first file's (compose's default project directory).
+    let project_dir = files
         .first()
         .and_then(|f| std::fs::canonicalize(f).ok())
-        .and_then(|f| f.parent().map(|p| p.to_path_buf()));
+        .and_then(|f| f.parent().map(std::path::Path::to_path_buf))
+        .unwrap_or_default();
     let env_name = match vars.resolve("COMPOSE_PROJECT_NAME") {
         mrs_compose::interpolate::Binding::Set(v) => Some(v),
         _ => None,
@@ -128,13 +130,10 @@ fn main() -> ExitCode {
         flag: project_name.as_deref(),
         env: env_name,
         file: None,
-        dir: dir.and_then(|d| d.file_name().map(|n| n.to_string_lossy().into_owned())),
+        dir: project_dir
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned()),
     };
-    let project_dir = files
-        .first()
-        .and_then(|f| std::fs::canonicalize(f).ok())
-        .and_then(|f| f.parent().map(std::path::Path::to_path_buf))
-        .unwrap_or_default();
     match project::load(&overlays, &vars, names) {
         Ok(mut loaded) => {
             project::resolve_paths(&mut loaded.project, &project_dir);

@@ -268,8 +268,8 @@ pub async fn up(
     let journal = tokio::sync::Mutex::new(Journal::default());
     let deadline = Instant::now() + options.timeout;
     let work = async {
-        ensure_networks(engine, desired, say).await?;
-        ensure_volumes(engine, desired, say).await?;
+        ensure_networks(engine, desired, plan, say).await?;
+        ensure_volumes(engine, desired, plan, say).await?;
         ensure_folders(engine, desired, say)?;
         converge(engine, desired, plan, &journal, deadline, say).await?;
         if !options.wait {
@@ -357,9 +357,15 @@ pub async fn up(
     }
 }
 
-async fn ensure_networks(engine: &Engine, desired: &Desired, say: Say<'_>) -> Result<(), Error> {
+/// Creates the networks the plan found missing (it inspected them already).
+async fn ensure_networks(
+    engine: &Engine,
+    desired: &Desired,
+    plan: &Plan,
+    say: Say<'_>,
+) -> Result<(), Error> {
     for n in &desired.networks {
-        if super::observed::network(engine, &n.name).await?.is_some() {
+        if plan.action("network", &n.name) != Some(&Action::Create) {
             continue;
         }
         let mut labels_map = HashMap::new();
@@ -410,9 +416,15 @@ async fn ensure_networks(engine: &Engine, desired: &Desired, say: Say<'_>) -> Re
     Ok(())
 }
 
-async fn ensure_volumes(engine: &Engine, desired: &Desired, say: Say<'_>) -> Result<(), Error> {
+/// Creates the volumes the plan found missing.
+async fn ensure_volumes(
+    engine: &Engine,
+    desired: &Desired,
+    plan: &Plan,
+    say: Say<'_>,
+) -> Result<(), Error> {
     for v in &desired.volumes {
-        if super::observed::volume(engine, &v.name).await? {
+        if plan.action("volume", &v.name) != Some(&Action::Create) {
             continue;
         }
         if v.config.external {
@@ -533,11 +545,15 @@ async fn converge(
                     }
                 }
             }
-            let step = plan
-                .steps
-                .iter()
-                .find(|s| s.kind == "container" && s.name == c.name);
-            apply_container(engine, c, step.map(|s| &s.action), plan, journal, say).await
+            apply_container(
+                engine,
+                c,
+                plan.action("container", &c.name),
+                plan,
+                journal,
+                say,
+            )
+            .await
         }))
         .await;
         for r in results {

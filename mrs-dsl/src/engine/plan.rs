@@ -66,6 +66,14 @@ pub struct Plan {
 }
 
 impl Plan {
+    /// The action planned for a resource of `kind` named `name`.
+    pub fn action(&self, kind: &str, name: &str) -> Option<&Action> {
+        self.steps
+            .iter()
+            .find(|s| s.kind == kind && s.name == name)
+            .map(|s| &s.action)
+    }
+
     /// Whether `up` would change anything.
     pub fn is_noop(&self) -> bool {
         self.missing_images.is_empty()
