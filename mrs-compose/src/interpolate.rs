@@ -11,6 +11,7 @@
 //! later pass (at run time) finishes.
 
 use crate::error::{Diagnostic, Kind};
+use crate::limits::MAX_INTERPOLATION_DEPTH;
 use crate::location::Location;
 use crate::node::{Node, Value};
 
@@ -35,6 +36,8 @@ pub struct VarRef {
     pub op: Option<Op>,
     /// The default, message or replacement after the modifier.
     pub arg: Template,
+    /// The argument as written, escapes included (empty without a modifier).
+    pub arg_text: String,
     /// Offset in characters of the `$` from the start of the string.
     pub offset: usize,
 }
@@ -133,115 +136,183 @@ pub fn is_var_name(name: &str) -> bool {
 }
 
 /// Parses `text` into a template; `at` locates errors.
+///
+/// An expression `${NAME<op>ARG}` ends where compose-go ends it: at the first
+/// `}` that closes as many braces as were opened by `${` after it began
+/// (`${JSON:-{"a":1}}` is `${JSON:-{"a":1}` followed by a literal `}`).
+/// Inside `ARG`, `$$` is one literal `$` and `$}` one literal `}` (what
+/// [`render`] writes for a `}` it must keep inside a deferred default).
+/// Defaults nest at most [`MAX_INTERPOLATION_DEPTH`] levels deep.
 pub fn parse(text: &str, at: &Location) -> Result<Template, Diagnostic> {
     let chars: Vec<char> = text.chars().collect();
-    let mut pos = 0;
-    let template = parse_until(&chars, &mut pos, false, at)?;
-    Ok(template)
+    Parser {
+        chars: &chars,
+        at,
+    }
+    .template(0, chars.len(), 0)
 }
 
-fn parse_until(
-    chars: &[char],
-    pos: &mut usize,
-    in_braces: bool,
-    at: &Location,
-) -> Result<Template, Diagnostic> {
-    let mut out = Vec::new();
-    let mut literal = String::new();
-    while *pos < chars.len() {
-        let c = chars[*pos];
-        if in_braces && c == '}' {
-            break;
-        }
-        if c != '$' {
-            literal.push(c);
-            *pos += 1;
-            continue;
-        }
-        let start = *pos;
-        match chars.get(start + 1) {
-            Some('$') => {
-                literal.push('$');
-                *pos += 2;
+struct Parser<'a> {
+    chars: &'a [char],
+    at: &'a Location,
+}
+
+impl Parser<'_> {
+    /// The template in `chars[start..end]`; `depth` counts enclosing expressions.
+    fn template(&self, start: usize, end: usize, depth: usize) -> Result<Template, Diagnostic> {
+        let chars = self.chars;
+        let mut out = Vec::new();
+        let mut literal = String::new();
+        let mut pos = start;
+        while pos < end {
+            let c = chars[pos];
+            if c != '$' {
+                literal.push(c);
+                pos += 1;
+                continue;
             }
-            Some('{') => {
-                *pos += 2;
-                let name_start = *pos;
-                while *pos < chars.len()
-                    && (chars[*pos] == '_' || chars[*pos].is_ascii_alphanumeric())
-                {
-                    *pos += 1;
+            let next = if pos + 1 < end {
+                Some(chars[pos + 1])
+            } else {
+                None
+            };
+            match next {
+                Some('$') => {
+                    literal.push('$');
+                    pos += 2;
                 }
-                let name: String = chars[name_start..*pos].iter().collect();
-                if !is_var_name(&name) {
-                    return Err(invalid(
-                        chars,
-                        start,
-                        at,
-                        "a variable name must start with a letter or `_` and hold only letters, digits and `_`",
-                    ));
+                Some('}') if depth > 0 => {
+                    literal.push('}');
+                    pos += 2;
                 }
-                let op = match (chars.get(*pos), chars.get(*pos + 1)) {
-                    (Some('}'), _) => None,
-                    (Some(':'), Some('-')) => Some(Op::DefaultIfEmpty),
-                    (Some(':'), Some('?')) => Some(Op::RequireNonEmpty),
-                    (Some(':'), Some('+')) => Some(Op::AltIfNonEmpty),
-                    (Some('-'), _) => Some(Op::DefaultIfUnset),
-                    (Some('?'), _) => Some(Op::RequireSet),
-                    (Some('+'), _) => Some(Op::AltIfSet),
-                    (None, _) => return Err(unterminated(chars, start, at)),
-                    (Some(_), _) => {
-                        return Err(invalid(
-                            chars,
-                            start,
-                            at,
-                            "expected `}` or one of `:-`, `-`, `:?`, `?`, `:+`, `+` after the name",
-                        ));
-                    }
-                };
-                let arg = if let Some(op) = op {
-                    *pos += op.as_str().len();
-                    parse_until(chars, pos, true, at)?
-                } else {
-                    Vec::new()
-                };
-                if chars.get(*pos) != Some(&'}') {
-                    return Err(unterminated(chars, start, at));
+                Some('{') => {
+                    let (var, after) = self.braced(pos, end, depth)?;
+                    flush(&mut literal, &mut out);
+                    out.push(Segment::Var(var));
+                    pos = after;
                 }
-                *pos += 1;
-                flush(&mut literal, &mut out);
-                out.push(Segment::Var(VarRef {
-                    name,
-                    op,
-                    arg,
-                    offset: start,
-                }));
-            }
-            Some(&c) if c == '_' || c.is_ascii_alphabetic() => {
-                *pos += 1;
-                let name_start = *pos;
-                while *pos < chars.len()
-                    && (chars[*pos] == '_' || chars[*pos].is_ascii_alphanumeric())
-                {
-                    *pos += 1;
+                Some(c) if c == '_' || c.is_ascii_alphabetic() => {
+                    let name_end = self.name_end(pos + 1, end);
+                    flush(&mut literal, &mut out);
+                    out.push(Segment::Var(VarRef {
+                        name: chars[pos + 1..name_end].iter().collect(),
+                        op: None,
+                        arg: Vec::new(),
+                        arg_text: String::new(),
+                        offset: pos,
+                    }));
+                    pos = name_end;
                 }
-                let name: String = chars[name_start..*pos].iter().collect();
-                flush(&mut literal, &mut out);
-                out.push(Segment::Var(VarRef {
-                    name,
-                    op: None,
-                    arg: Vec::new(),
-                    offset: start,
-                }));
-            }
-            _ => {
-                literal.push('$');
-                *pos += 1;
+                _ => {
+                    literal.push('$');
+                    pos += 1;
+                }
             }
         }
+        flush(&mut literal, &mut out);
+        Ok(out)
     }
-    flush(&mut literal, &mut out);
-    Ok(out)
+
+    fn name_end(&self, mut pos: usize, end: usize) -> usize {
+        while pos < end && (self.chars[pos] == '_' || self.chars[pos].is_ascii_alphanumeric()) {
+            pos += 1;
+        }
+        pos
+    }
+
+    /// `${...}` starting at `start`: the reference and the position after its `}`.
+    fn braced(&self, start: usize, end: usize, depth: usize) -> Result<(VarRef, usize), Diagnostic> {
+        let chars = self.chars;
+        if depth >= MAX_INTERPOLATION_DEPTH {
+            return Err(Diagnostic::new(
+                Kind::Interpolation,
+                self.at.shifted(start),
+                format!("interpolation nested more than {MAX_INTERPOLATION_DEPTH} levels deep"),
+            ));
+        }
+        let name_start = start + 2;
+        let name_end = self.name_end(name_start, end);
+        let name: String = chars[name_start..name_end].iter().collect();
+        if !is_var_name(&name) {
+            if name_end >= end {
+                return Err(unterminated(chars, start, self.at));
+            }
+            return Err(invalid(
+                chars,
+                start,
+                self.at,
+                "a variable name must start with a letter or `_` and hold only letters, digits and `_`",
+            ));
+        }
+        let at = |i: usize| if i < end { Some(chars[i]) } else { None };
+        let op = match (at(name_end), at(name_end + 1)) {
+            (Some('}'), _) => None,
+            (Some(':'), Some('-')) => Some(Op::DefaultIfEmpty),
+            (Some(':'), Some('?')) => Some(Op::RequireNonEmpty),
+            (Some(':'), Some('+')) => Some(Op::AltIfNonEmpty),
+            (Some('-'), _) => Some(Op::DefaultIfUnset),
+            (Some('?'), _) => Some(Op::RequireSet),
+            (Some('+'), _) => Some(Op::AltIfSet),
+            (None, _) => return Err(unterminated(chars, start, self.at)),
+            (Some(_), _) => {
+                return Err(invalid(
+                    chars,
+                    start,
+                    self.at,
+                    "expected `}` or one of `:-`, `-`, `:?`, `?`, `:+`, `+` after the name",
+                ));
+            }
+        };
+        let Some(op) = op else {
+            let var = VarRef {
+                name,
+                op: None,
+                arg: Vec::new(),
+                arg_text: String::new(),
+                offset: start,
+            };
+            return Ok((var, name_end + 1));
+        };
+        let arg_start = name_end + op.as_str().len();
+        let close = self
+            .closing_brace(arg_start, end)
+            .ok_or_else(|| unterminated(chars, start, self.at))?;
+        let arg = self.template(arg_start, close, depth + 1)?;
+        let var = VarRef {
+            name,
+            op: Some(op),
+            arg,
+            arg_text: chars[arg_start..close].iter().collect(),
+            offset: start,
+        };
+        Ok((var, close + 1))
+    }
+
+    /// The `}` that ends an expression whose argument starts at `pos`: every
+    /// `${` opens one more brace, every `}` closes one (compose-go's
+    /// `getFirstBraceClosingIndex`); `$$` and `$}` are escapes.
+    fn closing_brace(&self, mut pos: usize, end: usize) -> Option<usize> {
+        let chars = self.chars;
+        let mut open = 1usize;
+        while pos < end {
+            match chars[pos] {
+                '$' if pos + 1 < end && matches!(chars[pos + 1], '$' | '}') => pos += 2,
+                '$' if pos + 1 < end && chars[pos + 1] == '{' => {
+                    open += 1;
+                    pos += 2;
+                }
+                '}' => {
+                    open -= 1;
+                    if open == 0 {
+                        return Some(pos);
+                    }
+                    pos += 1;
+                }
+                _ => pos += 1,
+            }
+        }
+        None
+    }
 }
 
 fn flush(literal: &mut String, out: &mut Template) {
@@ -336,7 +407,11 @@ fn eval_into(
                 if binding == Binding::Deferred {
                     let mut arg = Vec::new();
                     eval_into(&var.arg, vars, at, &mut arg)?;
-                    out.push(Segment::Var(VarRef { arg, ..var.clone() }));
+                    let mut kept = var.clone();
+                    kept.arg_text = String::new();
+                    render_into(&arg, true, &mut kept.arg_text);
+                    kept.arg = arg;
+                    out.push(Segment::Var(kept));
                     continue;
                 }
                 let value = match binding {
@@ -398,24 +473,37 @@ fn required(var: &VarRef, vars: &dyn Resolve, at: &Location) -> Diagnostic {
         .with_help(format!("set {}", var.name))
 }
 
-/// Renders a template back to template syntax (`$` escaped as `$$`).
+/// Renders a template back to template syntax (`$` escaped as `$$`, and
+/// `}` as `$}` inside an argument, where a bare `}` would end it).
 pub fn render(template: &Template) -> String {
     let mut out = String::new();
+    render_into(template, false, &mut out);
+    out
+}
+
+fn render_into(template: &Template, in_arg: bool, out: &mut String) {
     for segment in template {
         match segment {
-            Segment::Literal(l) => out.push_str(&l.replace('$', "$$")),
+            Segment::Literal(l) => {
+                for c in l.chars() {
+                    match c {
+                        '$' => out.push_str("$$"),
+                        '}' if in_arg => out.push_str("$}"),
+                        c => out.push(c),
+                    }
+                }
+            }
             Segment::Var(var) => {
                 out.push_str("${");
                 out.push_str(&var.name);
                 if let Some(op) = var.op {
                     out.push_str(op.as_str());
-                    out.push_str(&render(&var.arg));
+                    render_into(&var.arg, true, out);
                 }
                 out.push('}');
             }
         }
     }
-    out
 }
 
 /// What interpolating a tree produces.
@@ -591,5 +679,74 @@ mod tests {
             .map(|(v, n)| (v.name.as_str(), n))
             .collect();
         assert_eq!(names, vec![("A", false), ("B", true), ("C", false)]);
+    }
+
+    #[test]
+    fn braces_in_defaults_end_where_compose_ends_them() {
+        // compose-go's getFirstBraceClosingIndex: the expression ends at the
+        // first `}` that closes the braces opened by `${`; the rest is text.
+        let v = vars(&[("JSON", "x")]);
+        assert_eq!(eval("${NOPE:-{\"a\":1}}", &v).ok(), Some("{\"a\":1}".into()));
+        assert_eq!(eval("${JSON:-{\"a\":1}}", &v).ok(), Some("x}".into()));
+        assert_eq!(
+            eval("${NOPE:-{\"a\":{\"b\":1}}}", &v).ok(),
+            Some("{\"a\":{\"b\":1}}".into())
+        );
+        assert_eq!(eval("${NOPE:-${JSON}-y}z", &v).ok(), Some("x-yz".into()));
+        // compose-go's TestPrecedence and TestNonAlphanumericDefault.
+        assert_eq!(eval("${NOPE-myerror?msg}", &v).ok(), Some("myerror?msg".into()));
+        assert_eq!(
+            eval("ok ${NOPE:-/non:-alphanumeric}", &v).ok(),
+            Some("ok /non:-alphanumeric".into())
+        );
+        // compose-go's TestUnescaped: a `$` not starting an expression stays.
+        for text in ["a $ string", "^REGEX$", "$}", "$"] {
+            assert_eq!(eval(text, &v).ok().as_deref(), Some(text));
+        }
+    }
+
+    #[test]
+    fn arguments_keep_their_text_as_written() {
+        let t = parse("${A:-$$x ${B}}", &at()).expect("parse");
+        let Some(Segment::Var(var)) = t.first() else {
+            panic!("{t:?}")
+        };
+        assert_eq!(var.arg_text, "$$x ${B}");
+    }
+
+    #[test]
+    fn deferred_defaults_keep_substituted_braces_literal() {
+        // `${D:-$E}` with E = "}a" and D known only later: the second pass
+        // must give "}a", not "a}".
+        let first = |name: &str| match name {
+            "D" => Binding::Deferred,
+            "E" => Binding::Set("}a$".into()),
+            _ => Binding::Unset,
+        };
+        let t = parse("${D:-$E}", &at()).expect("parse");
+        let Evaluated::Partial(rest) = evaluate(&t, &first, &at()).expect("eval") else {
+            panic!("D is deferred")
+        };
+        let t2 = parse(&rest, &at()).expect("the partial result is a template");
+        let unset = |_: &str| Binding::Unset;
+        assert_eq!(
+            evaluate(&t2, &unset, &at()).ok(),
+            Some(Evaluated::Text("}a$".into()))
+        );
+        let set = |_: &str| Binding::Set("d".into());
+        assert_eq!(
+            evaluate(&t2, &set, &at()).ok(),
+            Some(Evaluated::Text("d".into()))
+        );
+    }
+
+    #[test]
+    fn nesting_is_bounded() {
+        let deep = "${A:-".repeat(40) + &"}".repeat(40);
+        let e = parse(&deep, &at()).expect_err("too deep");
+        assert_eq!(e.kind, Kind::Interpolation);
+        assert!(e.message.contains("nested more than"), "{e}");
+        let ok = "${A:-".repeat(10) + "x" + &"}".repeat(10);
+        assert_eq!(eval(&ok, &vars(&[])).ok(), Some("x".into()));
     }
 }

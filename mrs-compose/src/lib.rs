@@ -24,6 +24,7 @@ pub mod env_file;
 pub mod error;
 pub mod image;
 pub mod interpolate;
+pub mod limits;
 pub mod location;
 pub mod merge;
 pub mod model;

@@ -1,20 +1,33 @@
 //! Merges overlay trees in order, with the rules docker compose v2 applies.
 //!
-//! The reference is compose-go's `override` package (merge.go, uniqueness.go):
-//! mappings merge recursively, scalars are replaced, sequences are appended,
-//! except where a path has its own rule:
-//! - `environment`, `labels`, `sysctls`, `annotations`, `build.args`... in list
-//!   or map form are merged by key, a later entry replacing an earlier one in place;
-//! - `ports` de-duplicate on the exact short string or, in long form, on
-//!   `host_ip:published:target/protocol` (never on the container port alone);
-//! - `volumes` and `devices` are keyed by container path, `secrets` and
-//!   `configs` by target;
-//! - `command`, `entrypoint`, `healthcheck.test` are replaced, never appended;
+//! The reference is compose-go's `override` package: `merge.go` says how two
+//! values at a path merge, `uncity.go` which items of a sequence are "the
+//! same" once merged. Mappings merge recursively, scalars are replaced,
+//! sequences are appended, except where a path has its own rule:
+//! - `command`, `entrypoint`, `healthcheck.test` and each `ulimits` entry are
+//!   replaced, never merged;
+//! - `environment`, `labels`, `sysctls`, `annotations`, `dns`, `dns_opt`,
+//!   `dns_search`, `env_file`, `label_file`, `tmpfs`, `build.args`,
+//!   `build.labels`, `build.additional_contexts`, `deploy.labels` and the
+//!   labels of networks and volumes take a string, a list or a mapping, and
+//!   are turned into one list (`KEY=value` for a mapping entry) and appended;
+//! - `extra_hosts` likewise, dropping entries the earlier file already has;
 //! - `logging` options merge only when the driver is the same;
-//! - `extra_hosts` drops only exact duplicates;
-//! - `depends_on` and service `networks` in list form become mappings first.
+//! - `depends_on`, service `networks` and `models` in list form become
+//!   mappings first, `build` as a string becomes `{context: ...}`;
+//! - `networks.*.ipam.config` entries merge by subnet;
+//! - a `null` in a later file keeps the earlier value (except where the
+//!   value is replaced).
 //!
-//! `!reset` drops the inherited value, `!override` replaces it whole.
+//! After each file, repeated items of a sequence collapse, the last one
+//! taking the place of the first ([`enforce_unicity`]): environment, labels,
+//! `dns`... by key, `ports` by the whole mapping, `volumes` and `devices` by
+//! container path, `secrets` and `configs` by target, `env_file` by path.
+//!
+//! `!reset` drops the inherited value (on a mapping entry or an
+//! `environment` / `labels` entry, that entry), `!override` replaces it whole.
+
+use std::collections::{HashMap, HashSet};
 
 use crate::location::Location;
 use crate::node::{Map, MergeTag, Node, Value};
@@ -22,10 +35,22 @@ use crate::node::{Map, MergeTag, Node, Value};
 /// Merges `overlays` into `base`, in order. Tags are consumed: the result has none.
 pub fn merge_all(mut base: Node, overlays: impl IntoIterator<Item = Node>) -> Node {
     strip_tags(&mut base);
+    enforce_unicity(&mut base);
     for overlay in overlays {
         let mut path = Vec::new();
         merge_node(&mut base, overlay, &mut path);
+        enforce_unicity(&mut base);
     }
+    base
+}
+
+/// Merges one service definition over another, as `extends` does (the
+/// same rules as merging files, at the path of a service).
+pub fn extend_service(mut base: Node, over: Node) -> Node {
+    strip_tags(&mut base);
+    let mut path = vec!["services".to_owned(), String::new()];
+    merge_node(&mut base, over, &mut path);
+    unicity_at(&mut base, &mut path);
     base
 }
 
@@ -46,130 +71,71 @@ pub fn strip_tags(node: &mut Node) {
     }
 }
 
-/// How values at a path merge.
+/// How values at a path merge (compose-go's `mergeSpecials`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Rule {
     /// Mappings merge recursively, sequences append, anything else is replaced.
     Default,
     /// The later value replaces the earlier one.
     Replace,
-    /// List or map of `key=value`, merged by key.
-    KeyValue,
-    /// A sequence whose items are unique by a key.
-    Unique(Indexer),
-    /// `extra_hosts`: append, dropping exact duplicates.
+    /// A string, list or mapping turned into one list, then appended.
+    ToSequence,
+    /// `extra_hosts`: like [`Rule::ToSequence`], without entries already there.
     ExtraHosts,
     /// `logging`: merge options only for the same driver.
     Logging,
     /// `depends_on`: list form becomes a mapping of conditions, then merge.
     DependsOn,
-    /// Service `networks`: list form becomes a mapping, then merge.
-    ServiceNetworks,
+    /// Service `networks` and `models`: list form becomes a mapping, then merge.
+    ToMapping,
     /// `build`: string form becomes `{context: ...}`, then merge.
     Build,
-    /// `ulimits.<name>`: mappings merge, a number replaces.
-    Ulimit,
-}
-
-/// What makes two items of a sequence "the same item".
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Indexer {
-    Port,
-    Volume,
-    Device,
-    Secret,
-    Config,
-    Scalar,
-    EnvFile,
+    /// `networks.*.ipam.config`: entries merge by subnet.
+    IpamConfig,
 }
 
 fn rule_for(path: &[String]) -> Rule {
     let p: Vec<&str> = path.iter().map(String::as_str).collect();
     match p.as_slice() {
-        ["services", _, "command" | "entrypoint"] => Rule::Replace,
-        ["services", _, "healthcheck", "test"] => Rule::Replace,
+        ["services", _, "command" | "entrypoint"]
+        | ["services", _, "healthcheck", "test"]
+        | ["services", _, "ulimits", _] => Rule::Replace,
         [
             "services",
             _,
-            "environment" | "labels" | "sysctls" | "annotations",
-        ] => Rule::KeyValue,
-        [
-            "services",
-            _,
-            "build",
-            "args" | "labels" | "additional_contexts",
-        ] => Rule::KeyValue,
-        ["services", _, "deploy", "labels"] => Rule::KeyValue,
-        ["networks" | "volumes", _, "labels"] => Rule::KeyValue,
-        ["services", _, "volumes", _, "volume", "labels"] => Rule::KeyValue,
+            "environment" | "labels" | "sysctls" | "annotations" | "dns" | "dns_opt"
+            | "dns_search" | "env_file" | "label_file" | "tmpfs",
+        ]
+        | ["services", _, "build", "args" | "labels" | "additional_contexts"]
+        | ["services", _, "deploy", "labels"]
+        | ["services", _, "volumes", _, "volume", "labels"]
+        | ["networks" | "volumes", _, "labels"] => Rule::ToSequence,
         ["services", _, "extra_hosts"] | ["services", _, "build", "extra_hosts"] => {
             Rule::ExtraHosts
         }
         ["services", _, "logging"] => Rule::Logging,
         ["services", _, "depends_on"] => Rule::DependsOn,
-        ["services", _, "networks"] => Rule::ServiceNetworks,
+        ["services", _, "networks" | "models"] => Rule::ToMapping,
         ["services", _, "build"] => Rule::Build,
-        ["services", _, "ulimits", _] => Rule::Ulimit,
-        ["services", _, "ports"] => Rule::Unique(Indexer::Port),
-        ["services", _, "volumes"] => Rule::Unique(Indexer::Volume),
-        ["services", _, "devices"] => Rule::Unique(Indexer::Device),
-        ["services", _, "secrets"] => Rule::Unique(Indexer::Secret),
-        ["services", _, "configs"] => Rule::Unique(Indexer::Config),
-        ["services", _, "env_file"] => Rule::Unique(Indexer::EnvFile),
-        [
-            "services",
-            _,
-            "expose" | "cap_add" | "cap_drop" | "dns" | "dns_opt" | "dns_search" | "links"
-            | "profiles" | "tmpfs",
-        ] => Rule::Unique(Indexer::Scalar),
-        ["services", _, "networks", _, "aliases" | "link_local_ips"] => {
-            Rule::Unique(Indexer::Scalar)
-        }
-        ["services", _, "build", "tags" | "platforms"] => Rule::Unique(Indexer::Scalar),
+        ["networks", _, "ipam", "config"] => Rule::IpamConfig,
         _ => Rule::Default,
     }
 }
 
 fn merge_node(base: &mut Node, mut over: Node, path: &mut Vec<String>) {
-    match over.tag {
-        Some(MergeTag::Override) => {
-            strip_tags(&mut over);
-            *base = over;
-            return;
-        }
-        Some(MergeTag::Reset) => {
-            // A reset at the root means nothing is inherited.
-            strip_tags(&mut over);
-            *base = over;
-            return;
-        }
-        None => {}
+    if matches!(over.tag, Some(MergeTag::Override | MergeTag::Reset)) {
+        // `!reset` reaching here is a reset of the whole tree: nothing is inherited.
+        strip_tags(&mut over);
+        *base = over;
+        return;
     }
     match rule_for(path) {
         Rule::Replace => {
             strip_tags(&mut over);
             *base = over;
         }
-        Rule::KeyValue => {
-            to_key_value_seq(base);
-            to_key_value_seq(&mut over);
-            merge_unique(base, over, key_of_key_value);
-        }
-        Rule::Unique(indexer) => merge_unique(base, over, |n| index(indexer, n)),
-        Rule::ExtraHosts => {
-            to_key_value_seq(base);
-            to_key_value_seq(&mut over);
-            if let (Value::Seq(items), Value::Seq(new)) = (&mut base.value, over.value) {
-                for mut item in new {
-                    strip_tags(&mut item);
-                    if !items.iter().any(|i| i.value == item.value) {
-                        items.push(item);
-                    }
-                }
-            } else {
-                // Unreachable after conversion; keep the later value.
-            }
-        }
+        Rule::ToSequence => append_keyed(base, over, false),
+        Rule::ExtraHosts => append_keyed(base, over, true),
         Rule::Logging => {
             let driver = |n: &Node| n.lookup(&["driver"]).and_then(Node::scalar_text);
             match (driver(base), driver(&over)) {
@@ -181,19 +147,14 @@ fn merge_node(base: &mut Node, mut over: Node, path: &mut Vec<String>) {
             }
         }
         Rule::DependsOn => {
-            to_map(base, |name, at| depends_on_entry(at).map(|n| (name, n)));
-            to_map(&mut over, |name, at| {
-                depends_on_entry(at).map(|n| (name, n))
-            });
+            to_map(base, depends_on_entry);
+            to_map(&mut over, depends_on_entry);
             merge_default(base, over, path);
         }
-        Rule::ServiceNetworks => {
-            to_map(base, |name, at| {
-                Some((name, Node::new(Value::Null, at.clone())))
-            });
-            to_map(&mut over, |name, at| {
-                Some((name, Node::new(Value::Null, at.clone())))
-            });
+        Rule::ToMapping => {
+            let null = |at: &Location| Node::new(Value::Null, at.clone());
+            to_map(base, null);
+            to_map(&mut over, null);
             merge_default(base, over, path);
         }
         Rule::Build => {
@@ -201,20 +162,15 @@ fn merge_node(base: &mut Node, mut over: Node, path: &mut Vec<String>) {
             build_to_map(&mut over);
             merge_default(base, over, path);
         }
-        Rule::Ulimit => {
-            if base.as_map().is_some() && over.as_map().is_some() {
-                merge_default(base, over, path);
-            } else {
-                strip_tags(&mut over);
-                *base = over;
-            }
-        }
+        Rule::IpamConfig => merge_ipam_config(base, over),
         Rule::Default => merge_default(base, over, path),
     }
 }
 
 fn merge_default(base: &mut Node, mut over: Node, path: &mut Vec<String>) {
     match (&mut base.value, over.value) {
+        // compose-go: a null override leaves the earlier value in place.
+        (_, Value::Null) => {}
         (Value::Map(base_map), Value::Map(over_map)) => merge_map(base_map, over_map, path),
         (Value::Seq(items), Value::Seq(new)) => {
             for mut item in new {
@@ -258,80 +214,72 @@ fn merge_map(base: &mut Map, over: Map, path: &mut Vec<String>) {
     }
 }
 
-/// Merges two sequences whose items are unique by `key`: a later item with
-/// the same key replaces the earlier one in place, new keys are appended.
-fn merge_unique(base: &mut Node, mut over: Node, key: impl Fn(&Node) -> String) {
-    let Value::Seq(new) = std::mem::replace(&mut over.value, Value::Null) else {
-        over.value = Value::Null;
-        strip_tags(&mut over);
-        *base = over;
+/// compose-go's `mergeToSequence` (and `mergeExtraHosts` when `skip_present`):
+/// both values become lists, the later one is appended. A `!reset` entry
+/// removes the earlier entries with its key instead.
+fn append_keyed(base: &mut Node, mut over: Node, skip_present: bool) {
+    to_key_value_seq(base);
+    to_key_value_seq(&mut over);
+    let Value::Seq(new) = over.value else {
         return;
     };
     let Value::Seq(items) = &mut base.value else {
-        let mut node = Node {
-            value: Value::Seq(Vec::new()),
-            at: over.at.clone(),
-            tag: None,
-        };
-        merge_unique(
-            &mut node,
-            Node {
-                value: Value::Seq(new),
-                ..over
-            },
-            key,
-        );
-        *base = node;
         return;
     };
-    dedupe(items, &key);
+    let present: HashSet<String> = if skip_present {
+        items.iter().filter_map(Node::scalar_text).collect()
+    } else {
+        HashSet::new()
+    };
     for mut item in new {
         if item.tag == Some(MergeTag::Reset) {
+            let key = key_of_key_value(&item);
+            items.retain(|i| key_of_key_value(i) != key);
+            continue;
+        }
+        if skip_present && item.scalar_text().is_some_and(|t| present.contains(&t)) {
             continue;
         }
         strip_tags(&mut item);
-        let k = key(&item);
-        if let Some(slot) = items.iter_mut().find(|i| key(i) == k) {
-            *slot = item;
-        } else {
-            items.push(item);
-        }
+        items.push(item);
     }
 }
 
-/// Collapses items with the same key within one sequence, the last one winning in place of the first.
-fn dedupe(items: &mut Vec<Node>, key: &impl Fn(&Node) -> String) {
-    let mut out: Vec<Node> = Vec::with_capacity(items.len());
-    for item in items.drain(..) {
-        let k = key(&item);
-        if let Some(slot) = out.iter_mut().find(|i| key(i) == k) {
-            *slot = item;
-        } else {
-            out.push(item);
-        }
-    }
-    *items = out;
-}
-
-/// Converts a `key: value` mapping to a `key=value` sequence (null values become bare keys).
+/// Makes a string, a list or a `key: value` mapping one list, as compose-go's
+/// `convertIntoSequence`: a mapping entry is `key=value`, a null value a bare
+/// `key`, a list value one `key=item` per item; null is an empty list.
 pub fn to_key_value_seq(node: &mut Node) {
-    if let Value::Map(map) = &node.value {
-        let items = map
+    let items = match &node.value {
+        Value::Map(map) => map
             .entries()
-            .map(|(k, e)| {
-                let text = match e.node.scalar_text() {
-                    Some(v) => format!("{k}={v}"),
-                    None => k.clone(),
-                };
-                Node {
+            .flat_map(|(k, e)| {
+                let item = |text: String, at: &Location| Node {
                     value: Value::Str(text),
-                    at: e.key_at.clone(),
+                    at: at.clone(),
                     tag: e.node.tag,
+                };
+                match &e.node.value {
+                    Value::Seq(values) => values
+                        .iter()
+                        .map(|v| item(format!("{k}={}", v.scalar_text().unwrap_or_default()), &v.at))
+                        .collect::<Vec<_>>(),
+                    _ => vec![item(
+                        match e.node.scalar_text() {
+                            Some(v) => format!("{k}={v}"),
+                            None => k.clone(),
+                        },
+                        &e.key_at,
+                    )],
                 }
             })
-            .collect();
-        node.value = Value::Seq(items);
-    }
+            .collect(),
+        Value::Str(_) | Value::Int(_) | Value::Float(_) | Value::Bool(_) => {
+            vec![Node::new(node.value.clone(), node.at.clone())]
+        }
+        Value::Null => Vec::new(),
+        Value::Seq(_) => return,
+    };
+    node.value = Value::Seq(items);
 }
 
 fn key_of_key_value(node: &Node) -> String {
@@ -342,21 +290,23 @@ fn key_of_key_value(node: &Node) -> String {
     }
 }
 
-fn to_map(node: &mut Node, entry: impl Fn(String, &Location) -> Option<(String, Node)>) {
-    if let Value::Seq(items) = &node.value {
-        let mut map = Map::new();
-        for item in items {
-            if let Some(name) = item.scalar_text()
-                && let Some((k, v)) = entry(name, &item.at)
-            {
-                map.insert(k, item.at.clone(), v);
+fn to_map(node: &mut Node, entry: impl Fn(&Location) -> Node) {
+    match &node.value {
+        Value::Seq(items) => {
+            let mut map = Map::new();
+            for item in items {
+                if let Some(name) = item.scalar_text() {
+                    map.insert(name, item.at.clone(), entry(&item.at));
+                }
             }
+            node.value = Value::Map(map);
         }
-        node.value = Value::Map(map);
+        Value::Null => node.value = Value::Map(Map::new()),
+        _ => {}
     }
 }
 
-fn depends_on_entry(at: &Location) -> Option<Node> {
+fn depends_on_entry(at: &Location) -> Node {
     let mut m = Map::new();
     m.insert(
         "condition".into(),
@@ -368,7 +318,7 @@ fn depends_on_entry(at: &Location) -> Option<Node> {
         at.clone(),
         Node::new(Value::Bool(true), at.clone()),
     );
-    Some(Node::new(Value::Map(m), at.clone()))
+    Node::new(Value::Map(m), at.clone())
 }
 
 fn build_to_map(node: &mut Node) {
@@ -383,9 +333,117 @@ fn build_to_map(node: &mut Node) {
     }
 }
 
-fn index(indexer: Indexer, node: &Node) -> String {
+/// compose-go's `mergeIPAMConfig`: an entry for a subnet already configured
+/// merges into it, others are added.
+fn merge_ipam_config(base: &mut Node, mut over: Node) {
+    strip_tags(&mut over);
+    let (Value::Seq(items), Value::Seq(new)) = (&mut base.value, over.value) else {
+        return;
+    };
+    let subnet = |n: &Node| n.lookup(&["subnet"]).and_then(Node::scalar_text);
+    for entry in new {
+        match items
+            .iter_mut()
+            .find(|i| subnet(i).is_some() && subnet(i) == subnet(&entry))
+        {
+            Some(existing) => merge_default(existing, entry, &mut Vec::new()),
+            None => items.push(entry),
+        }
+    }
+}
+
+/// What makes two items of a sequence "the same item" (compose-go's indexers).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Indexer {
+    KeyValue,
+    Port,
+    Volume,
+    Device,
+    Secret,
+    Config,
+    EnvFile,
+    Expose,
+}
+
+fn indexer_for(path: &[&str]) -> Option<Indexer> {
+    Some(match path {
+        ["networks", _, "labels"]
+        | ["services", _, "build", "args" | "additional_contexts" | "platforms" | "tags" | "labels"]
+        | [
+            "services",
+            _,
+            "annotations" | "cap_add" | "cap_drop" | "dns" | "dns_opt" | "dns_search"
+            | "environment" | "labels" | "links" | "profiles" | "sysctls" | "tmpfs",
+        ]
+        | ["services", _, "deploy", "labels"]
+        | ["services", _, "networks", _, "aliases" | "link_local_ips"] => Indexer::KeyValue,
+        ["services", _, "devices"] => Indexer::Device,
+        ["services", _, "volumes"] => Indexer::Volume,
+        ["services", _, "configs"] => Indexer::Config,
+        ["services", _, "secrets"] => Indexer::Secret,
+        ["services", _, "env_file"] => Indexer::EnvFile,
+        ["services", _, "expose"] => Indexer::Expose,
+        ["services", _, "ports"] => Indexer::Port,
+        _ => return None,
+    })
+}
+
+/// compose-go's `EnforceUnicity`: in the sequences that have an indexer, a
+/// later item with the same key replaces the earlier one in its place.
+pub fn enforce_unicity(root: &mut Node) {
+    // Only the sections that hold indexed sequences.
+    let Some(root) = root.as_map_mut() else {
+        return;
+    };
+    for section in ["services", "networks"] {
+        if let Some(node) = root.get_mut(section) {
+            unicity_at(node, &mut vec![section.to_owned()]);
+        }
+    }
+}
+
+fn unicity_at(node: &mut Node, path: &mut Vec<String>) {
+    match &mut node.value {
+        Value::Map(map) => {
+            for (k, v) in map.iter_mut() {
+                path.push(k.clone());
+                unicity_at(v, path);
+                path.pop();
+            }
+        }
+        Value::Seq(items) => {
+            let p: Vec<&str> = path.iter().map(String::as_str).collect();
+            if let Some(indexer) = indexer_for(&p) {
+                dedupe(items, indexer);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Collapses items with the same key, the last one winning in place of the first.
+fn dedupe(items: &mut Vec<Node>, indexer: Indexer) {
+    let mut out: Vec<Node> = Vec::with_capacity(items.len());
+    let mut seen: HashMap<String, usize> = HashMap::with_capacity(items.len());
+    for item in items.drain(..) {
+        match index(indexer, &item) {
+            Some(k) => match seen.get(&k) {
+                Some(&i) => out[i] = item,
+                None => {
+                    seen.insert(k, out.len());
+                    out.push(item);
+                }
+            },
+            None => out.push(item),
+        }
+    }
+    *items = out;
+}
+
+fn index(indexer: Indexer, node: &Node) -> Option<String> {
     let field = |name: &str| node.lookup(&[name]).and_then(Node::scalar_text);
-    match (indexer, &node.value) {
+    let text = node.scalar_text();
+    Some(match (indexer, &node.value) {
         (Indexer::Port, Value::Map(_)) => format!(
             "{}:{}:{}/{}",
             field("host_ip").unwrap_or_else(|| "0.0.0.0".into()),
@@ -393,30 +451,32 @@ fn index(indexer: Indexer, node: &Node) -> String {
             field("target").unwrap_or_default(),
             field("protocol").unwrap_or_else(|| "tcp".into()),
         ),
-        (Indexer::Volume | Indexer::Device, Value::Map(_)) => field("target").unwrap_or_default(),
-        (Indexer::Volume, _) => {
-            let text = node.scalar_text().unwrap_or_default();
-            crate::volumes::short_target(&text).to_owned()
-        }
+        (Indexer::Volume | Indexer::Device, Value::Map(_)) => field("target")?,
+        (Indexer::Volume, _) => crate::volumes::short_target(&text?).to_owned(),
         (Indexer::Device, _) => {
-            let text = node.scalar_text().unwrap_or_default();
+            let text = text?;
             let mut parts = text.split(':');
             let host = parts.next().unwrap_or_default();
             parts.next().unwrap_or(host).to_owned()
         }
         (Indexer::Secret | Indexer::Config, Value::Map(_)) => match field("target") {
             Some(t) => t,
-            None => default_mount_target(indexer, &field("source").unwrap_or_default()),
+            None => mount_target(indexer, &field("source").unwrap_or_default()),
         },
-        (Indexer::Secret | Indexer::Config, _) => {
-            default_mount_target(indexer, &node.scalar_text().unwrap_or_default())
+        (Indexer::Secret | Indexer::Config, _) => mount_target(indexer, &text?),
+        (Indexer::EnvFile, Value::Map(_)) => field("path")?,
+        (Indexer::KeyValue, _) => {
+            let text = text?;
+            match text.split_once('=') {
+                Some((k, _)) => k.to_owned(),
+                None => text,
+            }
         }
-        (Indexer::EnvFile, Value::Map(_)) => field("path").unwrap_or_default(),
-        _ => node.scalar_text().unwrap_or_default(),
-    }
+        _ => text?,
+    })
 }
 
-fn default_mount_target(indexer: Indexer, source: &str) -> String {
+fn mount_target(indexer: Indexer, source: &str) -> String {
     match indexer {
         Indexer::Secret => format!("/run/secrets/{source}"),
         _ => format!("/{source}"),
@@ -665,5 +725,178 @@ mod tests {
             m.lookup(&["networks", "web", "external"]).map(|n| &n.value),
             Some(&Value::Bool(true))
         );
+    }
+
+    // The expected results below are compose-go's own merge tests
+    // (override/merge_*_test.go) and the specification's merge chapter.
+
+    #[test]
+    fn string_or_list_keys_append_across_forms() {
+        let m = merged(&[
+            "services:\n  a:\n    dns: 8.8.8.8\n    dns_search: a.example\n    tmpfs: /run\n    env_file: a.env\n",
+            "services:\n  a:\n    dns: [1.1.1.1, 8.8.8.8]\n    dns_search: [b.example]\n    tmpfs: [/tmp]\n    env_file: [b.env, {path: a.env, required: false}]\n",
+        ]);
+        assert_eq!(strings(&m, &["services", "a", "dns"]), ["8.8.8.8", "1.1.1.1"]);
+        assert_eq!(
+            strings(&m, &["services", "a", "dns_search"]),
+            ["a.example", "b.example"]
+        );
+        assert_eq!(strings(&m, &["services", "a", "tmpfs"]), ["/run", "/tmp"]);
+        // env_file entries are unique by path: the long entry replaces `a.env` in place.
+        let env_files = m
+            .lookup(&["services", "a", "env_file"])
+            .and_then(Node::as_seq)
+            .expect("env_file");
+        assert_eq!(env_files.len(), 2);
+        assert_eq!(
+            env_files[0].lookup(&["required"]).map(|n| &n.value),
+            Some(&Value::Bool(false))
+        );
+        assert_eq!(env_files[1].as_str(), Some("b.env"));
+    }
+
+    #[test]
+    fn extra_hosts_mapping_with_several_addresses() {
+        // compose-go TestMergeExtraHostsMapping.
+        let m = merged(&[
+            "services:\n  test:\n    image: foo\n    extra_hosts:\n      \"example.com\": \"1.2.3.4\"\n",
+            "services:\n  test:\n    extra_hosts:\n      \"localhost\": \"127.0.0.1\"\n      \"example.com\": [\"1.2.3.4\", \"4.3.2.1\"]\n",
+        ]);
+        assert_eq!(
+            strings(&m, &["services", "test", "extra_hosts"]),
+            ["example.com=1.2.3.4", "localhost=127.0.0.1", "example.com=4.3.2.1"]
+        );
+    }
+
+    #[test]
+    fn reset_on_one_environment_entry_removes_it() {
+        let m = merged(&[
+            "services:\n  a:\n    environment:\n      FOO: one\n      BAR: two\n",
+            "services:\n  a:\n    environment:\n      FOO: !reset\n      BAZ: three\n",
+        ]);
+        assert_eq!(
+            strings(&m, &["services", "a", "environment"]),
+            ["BAR=two", "BAZ=three"]
+        );
+        let m = merged(&[
+            "services:\n  a:\n    labels: [x=1, y=2]\n    networks: [front, back]\n",
+            "services:\n  a:\n    labels: {x: !reset null}\n    networks: {back: !reset null}\n",
+        ]);
+        assert_eq!(strings(&m, &["services", "a", "labels"]), ["y=2"]);
+        let nets: Vec<&String> = m
+            .lookup(&["services", "a", "networks"])
+            .and_then(Node::as_map)
+            .expect("networks")
+            .keys()
+            .collect();
+        assert_eq!(nets, ["front"]);
+    }
+
+    #[test]
+    fn duplicates_in_one_file_collapse_the_last_winning() {
+        let m = merged(&[
+            "services:\n  a:\n    ports: ['8080:80', '9090:90', '8080:80']\n    volumes: ['./a:/data', 'logs:/log', './b:/data:ro']\n    environment: [A=1, B=2, A=3]\n    cap_add: [NET_ADMIN, NET_ADMIN]\n",
+        ]);
+        assert_eq!(
+            strings(&m, &["services", "a", "ports"]),
+            ["8080:80", "9090:90"]
+        );
+        assert_eq!(
+            strings(&m, &["services", "a", "volumes"]),
+            ["./b:/data:ro", "logs:/log"]
+        );
+        assert_eq!(
+            strings(&m, &["services", "a", "environment"]),
+            ["A=3", "B=2"]
+        );
+        assert_eq!(strings(&m, &["services", "a", "cap_add"]), ["NET_ADMIN"]);
+    }
+
+    #[test]
+    fn null_in_a_later_file_keeps_the_earlier_value() {
+        // compose-go Test_mergeYamlNullOverrideOfMappingLikeAttribute.
+        let m = merged(&[
+            "services:\n  test:\n    image: foo\n    networks: [runtime]\n    depends_on: [runtime]\n    command: [run]\n",
+            "services:\n  test:\n    networks: null\n    depends_on: null\n    image: null\n    command: null\n",
+        ]);
+        let test = m
+            .lookup(&["services", "test"])
+            .and_then(Node::as_map)
+            .expect("test");
+        assert_eq!(test.get("image").and_then(Node::as_str), Some("foo"));
+        assert!(test.get("networks").and_then(Node::as_map).is_some_and(|n| n.contains_key("runtime")));
+        assert_eq!(
+            test.get("depends_on")
+                .and_then(|d| d.lookup(&["runtime", "condition"]))
+                .and_then(Node::as_str),
+            Some("service_started")
+        );
+        // `command` is replaced, even by null.
+        assert_eq!(test.get("command").map(|n| &n.value), Some(&Value::Null));
+    }
+
+    #[test]
+    fn each_ulimit_is_replaced_whole() {
+        // compose-go Test_mergeYamlUlimits.
+        let m = merged(&[
+            "services:\n  test:\n    ulimits:\n      nofile: {soft: 20000, hard: 40000}\n      nproc: 65535\n      locks: {soft: 20000, hard: 40000}\n",
+            "services:\n  test:\n    ulimits:\n      nofile: {soft: 10000, hard: 40000}\n      nproc: {soft: 65535}\n      locks: {hard: 65535}\n",
+        ]);
+        let locks = m
+            .lookup(&["services", "test", "ulimits", "locks"])
+            .and_then(Node::as_map)
+            .expect("locks");
+        assert_eq!(locks.keys().collect::<Vec<_>>(), ["hard"]);
+        let nproc = m
+            .lookup(&["services", "test", "ulimits", "nproc"])
+            .and_then(Node::as_map)
+            .expect("nproc");
+        assert_eq!(nproc.keys().collect::<Vec<_>>(), ["soft"]);
+    }
+
+    #[test]
+    fn ipam_config_merges_by_subnet() {
+        let m = merged(&[
+            "networks:\n  n:\n    ipam:\n      config:\n      - {subnet: 10.0.0.0/24, gateway: 10.0.0.1}\n",
+            "networks:\n  n:\n    ipam:\n      config:\n      - {subnet: 10.0.0.0/24, ip_range: 10.0.0.0/28}\n      - {subnet: 10.1.0.0/24}\n",
+        ]);
+        let config = m
+            .lookup(&["networks", "n", "ipam", "config"])
+            .and_then(Node::as_seq)
+            .expect("config");
+        assert_eq!(config.len(), 2);
+        assert_eq!(
+            config[0].lookup(&["gateway"]).and_then(Node::as_str),
+            Some("10.0.0.1")
+        );
+        assert_eq!(
+            config[0].lookup(&["ip_range"]).and_then(Node::as_str),
+            Some("10.0.0.0/28")
+        );
+    }
+
+    #[test]
+    fn extends_merges_with_the_same_rules() {
+        let base = load("b.yml", "image: x\nports: ['80:80']\nenvironment: {A: '1'}\ncommand: [a]\n")
+            .expect("yaml");
+        let over = load("o.yml", "ports: ['80:80', '81:81']\nenvironment: [B=2]\ncommand: [b]\n")
+            .expect("yaml");
+        let m = extend_service(base, over);
+        assert_eq!(strings(&m, &["ports"]), ["80:80", "81:81"]);
+        assert_eq!(strings(&m, &["environment"]), ["A=1", "B=2"]);
+        assert_eq!(strings(&m, &["command"]), ["b"]);
+    }
+
+    #[test]
+    fn many_items_dedupe_in_linear_time() {
+        // 50,000 distinct ports then the same again: quadratic code would take minutes.
+        let ports: String = (0..50_000u32)
+            .map(|i| format!("    - '127.0.{}.{}:80:80'\n", i / 250, i % 250))
+            .collect();
+        let text = format!("services:\n  a:\n    ports:\n{ports}");
+        let start = std::time::Instant::now();
+        let m = merged(&[&text, &text]);
+        assert_eq!(strings(&m, &["services", "a", "ports"]).len(), 50_000);
+        assert!(start.elapsed() < std::time::Duration::from_secs(10), "{:?}", start.elapsed());
     }
 }

@@ -609,6 +609,7 @@ pub mod flex {
     use serde_json::Value;
 
     use super::{Build, Dependency, EnvFile, ServiceNetwork, Ulimit};
+    use crate::limits::MAX_PORTS_PER_SERVICE;
     use crate::ports::{self, PortMapping};
     use crate::volumes::{self, VolumeMount};
 
@@ -1072,12 +1073,44 @@ pub mod flex {
     /// `ports`: short strings or numbers (ranges expanded) and long entries.
     pub fn ports<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<PortMapping>, D::Error> {
         // Item by item, so that an error's path names the entry (`ports[2]`).
-        let items: Option<Vec<PortItem>> = Option::deserialize(d)?;
-        Ok(items
-            .unwrap_or_default()
-            .into_iter()
-            .flat_map(|i| i.0)
-            .collect())
+        d.deserialize_option(PortsVisitor)
+    }
+
+    /// Reads the `ports` list entry by entry, refusing to expand past
+    /// [`MAX_PORTS_PER_SERVICE`] mappings.
+    struct PortsVisitor;
+
+    impl<'de> de::Visitor<'de> for PortsVisitor {
+        type Value = Vec<PortMapping>;
+
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("a list of ports")
+        }
+
+        fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok(Vec::new())
+        }
+
+        fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok(Vec::new())
+        }
+
+        fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+            d.deserialize_seq(self)
+        }
+
+        fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+            let mut out = Vec::new();
+            while let Some(PortItem(mappings)) = seq.next_element()? {
+                out.extend(mappings);
+                if out.len() > MAX_PORTS_PER_SERVICE {
+                    return Err(de::Error::custom(format!(
+                        "the ports expand to more than {MAX_PORTS_PER_SERVICE} mappings"
+                    )));
+                }
+            }
+            Ok(out)
+        }
     }
 
     /// One `ports` entry: a short string or number (a range gives several) or a long entry.

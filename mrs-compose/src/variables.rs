@@ -1,6 +1,8 @@
 //! The variable index: every variable a set of overlays needs, with each
 //! place it is used, its default and whether it is required.
 
+use std::sync::Arc;
+
 use indexmap::IndexMap;
 use serde::Serialize;
 
@@ -36,12 +38,15 @@ pub struct VariableUse {
     /// The replacement (`:+`/`+`) as written.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub alternate: Option<String>,
-    /// Whether this use fails (`:?`/`?`) or is blank without a value.
+    /// Whether this use needs a value: it fails (`:?`/`?`) or is blank without one.
     pub required: bool,
+    /// Whether this use fails without a value (`:?`/`?`): what compose calls required.
+    pub must_be_set: bool,
     /// Whether the reference sits inside another one's default.
     pub nested: bool,
-    /// The whole value the variable appears in (the line of YAML, unquoted).
-    pub context: String,
+    /// The whole value the variable appears in (the line of YAML, unquoted),
+    /// shared by every reference in it.
+    pub context: Arc<str>,
     /// The path of the value, like `services.django.labels[3]`.
     pub path: String,
 }
@@ -51,8 +56,11 @@ pub struct VariableUse {
 pub struct Variable {
     /// Its name.
     pub name: String,
-    /// Required when any use has no default (a missing value gives a blank or an error).
+    /// Needed when any use has no default (a missing value gives a blank or an error).
     pub required: bool,
+    /// Required as compose's `config --variables` says: some use fails
+    /// without a value (`${NAME?...}`, `${NAME:?...}`).
+    pub must_be_set: bool,
     /// The first default written for it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub default: Option<String>,
@@ -92,20 +100,21 @@ impl VariableIndex {
                 return;
             };
             let single_line = !text.contains('\n');
+            let context: Arc<str> = Arc::from(text.as_str());
             for (var, nested) in interpolate::references(&template) {
                 let at = if single_line {
                     node.at.shifted(var.offset)
                 } else {
                     node.at.clone()
                 };
-                let arg = (!var.arg.is_empty() || var.op.is_some())
-                    .then(|| interpolate::render(&var.arg));
+                let arg = var.op.map(|_| var.arg_text.clone());
                 let (default, alternate) = match var.op {
                     Some(Op::DefaultIfEmpty | Op::DefaultIfUnset) => (arg, None),
                     Some(Op::AltIfNonEmpty | Op::AltIfSet) => (None, arg),
                     _ => (None, None),
                 };
                 let required = !var.op.is_some_and(Op::has_default);
+                let must_be_set = matches!(var.op, Some(Op::RequireNonEmpty | Op::RequireSet));
                 self.push(
                     &var.name,
                     VariableUse {
@@ -115,8 +124,9 @@ impl VariableIndex {
                         default,
                         alternate,
                         required,
+                        must_be_set,
                         nested,
-                        context: text.clone(),
+                        context: context.clone(),
                         path: crate::node::path_string(path),
                     },
                 );
@@ -165,8 +175,9 @@ impl VariableIndex {
                 default: None,
                 alternate: None,
                 required: false,
+                must_be_set: false,
                 nested: false,
-                context: format!("- {name}"),
+                context: Arc::from(format!("- {name}")),
                 path: crate::node::path_string(path),
             },
         );
@@ -179,6 +190,7 @@ impl VariableIndex {
             .or_insert_with(|| Variable {
                 name: name.to_owned(),
                 required: false,
+                must_be_set: false,
                 default: None,
                 alternate: None,
                 uses: Vec::new(),
@@ -186,6 +198,7 @@ impl VariableIndex {
         if u.kind == UseKind::Interpolation && u.required && !u.nested {
             var.required = true;
         }
+        var.must_be_set |= u.must_be_set;
         if var.default.is_none() {
             var.default.clone_from(&u.default);
         }
@@ -205,7 +218,8 @@ impl VariableIndex {
         self.variables.keys().map(String::as_str)
     }
 
-    /// A table like `docker compose config --variables`, plus the places.
+    /// A table like `docker compose config --variables` (REQUIRED as compose
+    /// means it: the variable fails without a value), plus the places.
     pub fn table(&self) -> String {
         let mut rows = vec![[
             "NAME".to_owned(),
@@ -225,7 +239,7 @@ impl VariableIndex {
                 .collect();
             rows.push([
                 v.name.clone(),
-                v.required.to_string(),
+                v.must_be_set.to_string(),
                 v.default.clone().unwrap_or_default(),
                 v.alternate.clone().unwrap_or_default(),
                 places.join(", "),

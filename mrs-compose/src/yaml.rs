@@ -5,6 +5,11 @@
 //! are expanded (explicit keys win over merged ones, earlier merge sources
 //! over later ones), compose's `!reset` / `!override` tags are kept on the
 //! nodes, and plain scalars are typed by the YAML 1.2 core schema.
+//!
+//! The work is bounded ([`crate::limits`]): nesting deeper than
+//! [`MAX_DEPTH`], or more than [`MAX_NODES`] values once aliases are
+//! expanded (a "billion laughs" file), is an error at the line that crosses
+//! the bound, found before the copies are made.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -12,33 +17,57 @@ use std::sync::Arc;
 use saphyr_parser::{Event, Parser, ScalarStyle, Span, Tag};
 
 use crate::error::{Diagnostic, Kind};
+use crate::limits::{MAX_DEPTH, MAX_FILE_BYTES, MAX_NODES};
 use crate::location::Location;
 use crate::node::{Map, MergeTag, Node, Value};
 
 /// Parses `text` (named `file` in locations) into a tree; an empty document is `null`.
 pub fn load(file: &str, text: &str) -> Result<Node, Diagnostic> {
     let file: Arc<str> = Arc::from(file);
+    if text.len() as u64 > MAX_FILE_BYTES {
+        return Err(too_large(Location::new(file, 1, 1), text.len() as u64));
+    }
     let mut builder = Builder {
         file: file.clone(),
         stack: Vec::new(),
         anchors: HashMap::new(),
         root: None,
         documents: 0,
+        nodes: 0,
     };
     for event in Parser::new_from_str(text) {
         let (event, span) = event.map_err(|e| {
             let m = e.marker();
-            Diagnostic::new(
-                Kind::Syntax,
-                Location::new(file.clone(), to_u32(m.line()), to_u32(m.col() + 1)),
-                format!("invalid YAML: {}", e.info()),
-            )
+            let at = Location::new(file.clone(), to_u32(m.line()), to_u32(m.col() + 1));
+            if e.info() == "recursion limit exceeded" {
+                // The parser's own guard against deep flow nesting.
+                return too_deep(at);
+            }
+            Diagnostic::new(Kind::Syntax, at, format!("invalid YAML: {}", e.info()))
         })?;
         builder.event(event, span)?;
     }
     Ok(builder
         .root
         .unwrap_or_else(|| Node::new(Value::Null, Location::new(file, 1, 1))))
+}
+
+/// The error for a file over [`MAX_FILE_BYTES`].
+pub fn too_large(at: Location, bytes: u64) -> Diagnostic {
+    Diagnostic::new(
+        Kind::Yaml,
+        at,
+        format!("the file is {bytes} bytes long, more than the {MAX_FILE_BYTES} a compose file may be"),
+    )
+    .with_help("split it into several files")
+}
+
+fn too_deep(at: Location) -> Diagnostic {
+    Diagnostic::new(
+        Kind::Yaml,
+        at,
+        format!("mappings and sequences are nested more than {MAX_DEPTH} levels deep"),
+    )
 }
 
 fn to_u32(n: usize) -> u32 {
@@ -48,9 +77,12 @@ fn to_u32(n: usize) -> u32 {
 struct Builder {
     file: Arc<str>,
     stack: Vec<Frame>,
-    anchors: HashMap<usize, Node>,
+    /// Anchored nodes, with how many values each holds (what an alias to it copies).
+    anchors: HashMap<usize, (Node, usize)>,
     root: Option<Node>,
     documents: usize,
+    /// Values made so far, alias copies included.
+    nodes: usize,
 }
 
 enum Frame {
@@ -59,6 +91,7 @@ enum Frame {
         at: Location,
         anchor: usize,
         tag: Option<MergeTag>,
+        first_node: usize,
     },
     Map(MapFrame),
 }
@@ -68,6 +101,8 @@ struct MapFrame {
     at: Location,
     anchor: usize,
     tag: Option<MergeTag>,
+    /// The value count when this mapping started (its own node included).
+    first_node: usize,
     /// The key read and waiting for its value.
     key: Option<PendingKey>,
     /// Mappings named by `<<`, applied at the end.
@@ -88,6 +123,37 @@ impl Builder {
         )
     }
 
+    /// Counts `count` more values, refusing to pass [`MAX_NODES`].
+    fn count(&mut self, count: usize, at: &Location, alias: bool) -> Result<(), Diagnostic> {
+        self.nodes = self.nodes.saturating_add(count);
+        if self.nodes <= MAX_NODES {
+            return Ok(());
+        }
+        Err(if alias {
+            Diagnostic::new(
+                Kind::Yaml,
+                at.clone(),
+                format!("excessive aliasing: this alias makes the file expand to more than {MAX_NODES} values"),
+            )
+            .with_help("each alias copies its anchor; nested aliases multiply (\"billion laughs\"): write fewer of them")
+        } else {
+            Diagnostic::new(
+                Kind::Yaml,
+                at.clone(),
+                format!("the file holds more than {MAX_NODES} values"),
+            )
+            .with_help("split it into several files")
+        })
+    }
+
+    /// Refuses a collection nested deeper than [`MAX_DEPTH`].
+    fn check_depth(&self, at: &Location) -> Result<(), Diagnostic> {
+        if self.stack.len() >= MAX_DEPTH {
+            return Err(too_deep(at.clone()));
+        }
+        Ok(())
+    }
+
     fn event(&mut self, event: Event<'_>, span: Span) -> Result<(), Diagnostic> {
         match event {
             Event::StreamStart | Event::StreamEnd | Event::DocumentEnd | Event::Nothing => Ok(()),
@@ -105,13 +171,16 @@ impl Builder {
             }
             Event::Alias(id) => {
                 let at = self.at(&span);
-                let node = self.anchors.get(&id).cloned().ok_or_else(|| {
+                let size = self.anchors.get(&id).map(|(_, size)| *size).ok_or_else(|| {
                     Diagnostic::new(
                         Kind::Yaml,
                         at.clone(),
                         "alias to an anchor that is not defined before it",
                     )
                 })?;
+                // Counted before the copy is made.
+                self.count(size, &at, true)?;
+                let node = self.anchors[&id].0.clone();
                 // Keep the anchored value but report positions of the alias itself for the top node.
                 let node = Node { at, ..node };
                 self.add(node, false)
@@ -124,6 +193,7 @@ impl Builder {
                     // Point at the content, not the opening quote.
                     at = at.shifted(1);
                 }
+                self.count(1, &at, false)?;
                 let (merge_tag, core) = self.split_tag(tag.as_deref(), &at)?;
                 let value = scalar_value(&text, style, core.as_deref(), &at)?;
                 let is_merge_key = style == ScalarStyle::Plain
@@ -136,7 +206,7 @@ impl Builder {
                     tag: merge_tag,
                 };
                 if anchor > 0 {
-                    self.anchors.insert(anchor, node.clone());
+                    self.anchors.insert(anchor, (node.clone(), 1));
                 }
                 self.add(node, is_merge_key)
             }
@@ -144,11 +214,14 @@ impl Builder {
                 let at = self.at(&span);
                 let (tag, _) = self.split_tag(tag.as_deref(), &at)?;
                 self.reject_complex_key(&at)?;
+                self.check_depth(&at)?;
+                self.count(1, &at, false)?;
                 self.stack.push(Frame::Seq {
                     items: Vec::new(),
                     at,
                     anchor,
                     tag,
+                    first_node: self.nodes,
                 });
                 Ok(())
             }
@@ -156,11 +229,14 @@ impl Builder {
                 let at = self.at(&span);
                 let (tag, _) = self.split_tag(tag.as_deref(), &at)?;
                 self.reject_complex_key(&at)?;
+                self.check_depth(&at)?;
+                self.count(1, &at, false)?;
                 self.stack.push(Frame::Map(MapFrame {
                     map: Map::new(),
                     at,
                     anchor,
                     tag,
+                    first_node: self.nodes,
                     key: None,
                     merges: Vec::new(),
                 }));
@@ -172,6 +248,7 @@ impl Builder {
                     at,
                     anchor,
                     tag,
+                    first_node,
                 }) => {
                     let node = Node {
                         value: Value::Seq(items),
@@ -179,7 +256,8 @@ impl Builder {
                         tag,
                     };
                     if anchor > 0 {
-                        self.anchors.insert(anchor, node.clone());
+                        let size = self.nodes - first_node + 1;
+                        self.anchors.insert(anchor, (node.clone(), size));
                     }
                     self.add(node, false)
                 }
@@ -191,11 +269,13 @@ impl Builder {
             },
             Event::MappingEnd => match self.stack.pop() {
                 Some(Frame::Map(frame)) => {
-                    let node = frame.finish()?;
-                    if let Some(anchor) = Some(node.1).filter(|a| *a > 0) {
-                        self.anchors.insert(anchor, node.0.clone());
+                    let first_node = frame.first_node;
+                    let (node, anchor) = frame.finish()?;
+                    if anchor > 0 {
+                        let size = self.nodes - first_node + 1;
+                        self.anchors.insert(anchor, (node.clone(), size));
                     }
-                    self.add(node.0, false)
+                    self.add(node, false)
                 }
                 _ => Err(Diagnostic::new(
                     Kind::Syntax,
