@@ -145,11 +145,7 @@ pub fn is_var_name(name: &str) -> bool {
 /// Defaults nest at most [`MAX_INTERPOLATION_DEPTH`] levels deep.
 pub fn parse(text: &str, at: &Location) -> Result<Template, Diagnostic> {
     let chars: Vec<char> = text.chars().collect();
-    Parser {
-        chars: &chars,
-        at,
-    }
-    .template(0, chars.len(), 0)
+    Parser { chars: &chars, at }.template(0, chars.len(), 0)
 }
 
 struct Parser<'a> {
@@ -221,7 +217,12 @@ impl Parser<'_> {
     }
 
     /// `${...}` starting at `start`: the reference and the position after its `}`.
-    fn braced(&self, start: usize, end: usize, depth: usize) -> Result<(VarRef, usize), Diagnostic> {
+    fn braced(
+        &self,
+        start: usize,
+        end: usize,
+        depth: usize,
+    ) -> Result<(VarRef, usize), Diagnostic> {
         let chars = self.chars;
         if depth >= MAX_INTERPOLATION_DEPTH {
             return Err(Diagnostic::new(
@@ -686,7 +687,10 @@ mod tests {
         // compose-go's getFirstBraceClosingIndex: the expression ends at the
         // first `}` that closes the braces opened by `${`; the rest is text.
         let v = vars(&[("JSON", "x")]);
-        assert_eq!(eval("${NOPE:-{\"a\":1}}", &v).ok(), Some("{\"a\":1}".into()));
+        assert_eq!(
+            eval("${NOPE:-{\"a\":1}}", &v).ok(),
+            Some("{\"a\":1}".into())
+        );
         assert_eq!(eval("${JSON:-{\"a\":1}}", &v).ok(), Some("x}".into()));
         assert_eq!(
             eval("${NOPE:-{\"a\":{\"b\":1}}}", &v).ok(),
@@ -694,7 +698,10 @@ mod tests {
         );
         assert_eq!(eval("${NOPE:-${JSON}-y}z", &v).ok(), Some("x-yz".into()));
         // compose-go's TestPrecedence and TestNonAlphanumericDefault.
-        assert_eq!(eval("${NOPE-myerror?msg}", &v).ok(), Some("myerror?msg".into()));
+        assert_eq!(
+            eval("${NOPE-myerror?msg}", &v).ok(),
+            Some("myerror?msg".into())
+        );
         assert_eq!(
             eval("ok ${NOPE:-/non:-alphanumeric}", &v).ok(),
             Some("ok /non:-alphanumeric".into())

@@ -103,10 +103,15 @@ fn rule_for(path: &[String]) -> Rule {
         [
             "services",
             _,
-            "environment" | "labels" | "sysctls" | "annotations" | "dns" | "dns_opt"
-            | "dns_search" | "env_file" | "label_file" | "tmpfs",
+            "environment" | "labels" | "sysctls" | "annotations" | "dns" | "dns_opt" | "dns_search"
+            | "env_file" | "label_file" | "tmpfs",
         ]
-        | ["services", _, "build", "args" | "labels" | "additional_contexts"]
+        | [
+            "services",
+            _,
+            "build",
+            "args" | "labels" | "additional_contexts",
+        ]
         | ["services", _, "deploy", "labels"]
         | ["services", _, "volumes", _, "volume", "labels"]
         | ["networks" | "volumes", _, "labels"] => Rule::ToSequence,
@@ -261,7 +266,12 @@ pub fn to_key_value_seq(node: &mut Node) {
                 match &e.node.value {
                     Value::Seq(values) => values
                         .iter()
-                        .map(|v| item(format!("{k}={}", v.scalar_text().unwrap_or_default()), &v.at))
+                        .map(|v| {
+                            item(
+                                format!("{k}={}", v.scalar_text().unwrap_or_default()),
+                                &v.at,
+                            )
+                        })
                         .collect::<Vec<_>>(),
                     _ => vec![item(
                         match e.node.scalar_text() {
@@ -368,7 +378,12 @@ enum Indexer {
 fn indexer_for(path: &[&str]) -> Option<Indexer> {
     Some(match path {
         ["networks", _, "labels"]
-        | ["services", _, "build", "args" | "additional_contexts" | "platforms" | "tags" | "labels"]
+        | [
+            "services",
+            _,
+            "build",
+            "args" | "additional_contexts" | "platforms" | "tags" | "labels",
+        ]
         | [
             "services",
             _,
@@ -736,7 +751,10 @@ mod tests {
             "services:\n  a:\n    dns: 8.8.8.8\n    dns_search: a.example\n    tmpfs: /run\n    env_file: a.env\n",
             "services:\n  a:\n    dns: [1.1.1.1, 8.8.8.8]\n    dns_search: [b.example]\n    tmpfs: [/tmp]\n    env_file: [b.env, {path: a.env, required: false}]\n",
         ]);
-        assert_eq!(strings(&m, &["services", "a", "dns"]), ["8.8.8.8", "1.1.1.1"]);
+        assert_eq!(
+            strings(&m, &["services", "a", "dns"]),
+            ["8.8.8.8", "1.1.1.1"]
+        );
         assert_eq!(
             strings(&m, &["services", "a", "dns_search"]),
             ["a.example", "b.example"]
@@ -764,7 +782,11 @@ mod tests {
         ]);
         assert_eq!(
             strings(&m, &["services", "test", "extra_hosts"]),
-            ["example.com=1.2.3.4", "localhost=127.0.0.1", "example.com=4.3.2.1"]
+            [
+                "example.com=1.2.3.4",
+                "localhost=127.0.0.1",
+                "example.com=4.3.2.1"
+            ]
         );
     }
 
@@ -824,7 +846,11 @@ mod tests {
             .and_then(Node::as_map)
             .expect("test");
         assert_eq!(test.get("image").and_then(Node::as_str), Some("foo"));
-        assert!(test.get("networks").and_then(Node::as_map).is_some_and(|n| n.contains_key("runtime")));
+        assert!(
+            test.get("networks")
+                .and_then(Node::as_map)
+                .is_some_and(|n| n.contains_key("runtime"))
+        );
         assert_eq!(
             test.get("depends_on")
                 .and_then(|d| d.lookup(&["runtime", "condition"]))
@@ -877,10 +903,16 @@ mod tests {
 
     #[test]
     fn extends_merges_with_the_same_rules() {
-        let base = load("b.yml", "image: x\nports: ['80:80']\nenvironment: {A: '1'}\ncommand: [a]\n")
-            .expect("yaml");
-        let over = load("o.yml", "ports: ['80:80', '81:81']\nenvironment: [B=2]\ncommand: [b]\n")
-            .expect("yaml");
+        let base = load(
+            "b.yml",
+            "image: x\nports: ['80:80']\nenvironment: {A: '1'}\ncommand: [a]\n",
+        )
+        .expect("yaml");
+        let over = load(
+            "o.yml",
+            "ports: ['80:80', '81:81']\nenvironment: [B=2]\ncommand: [b]\n",
+        )
+        .expect("yaml");
         let m = extend_service(base, over);
         assert_eq!(strings(&m, &["ports"]), ["80:80", "81:81"]);
         assert_eq!(strings(&m, &["environment"]), ["A=1", "B=2"]);
@@ -897,6 +929,10 @@ mod tests {
         let start = std::time::Instant::now();
         let m = merged(&[&text, &text]);
         assert_eq!(strings(&m, &["services", "a", "ports"]).len(), 50_000);
-        assert!(start.elapsed() < std::time::Duration::from_secs(10), "{:?}", start.elapsed());
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(10),
+            "{:?}",
+            start.elapsed()
+        );
     }
 }

@@ -57,7 +57,9 @@ pub fn too_large(at: Location, bytes: u64) -> Diagnostic {
     Diagnostic::new(
         Kind::Yaml,
         at,
-        format!("the file is {bytes} bytes long, more than the {MAX_FILE_BYTES} a compose file may be"),
+        format!(
+            "the file is {bytes} bytes long, more than the {MAX_FILE_BYTES} a compose file may be"
+        ),
     )
     .with_help("split it into several files")
 }
@@ -171,13 +173,17 @@ impl Builder {
             }
             Event::Alias(id) => {
                 let at = self.at(&span);
-                let size = self.anchors.get(&id).map(|(_, size)| *size).ok_or_else(|| {
-                    Diagnostic::new(
-                        Kind::Yaml,
-                        at.clone(),
-                        "alias to an anchor that is not defined before it",
-                    )
-                })?;
+                let size = self
+                    .anchors
+                    .get(&id)
+                    .map(|(_, size)| *size)
+                    .ok_or_else(|| {
+                        Diagnostic::new(
+                            Kind::Yaml,
+                            at.clone(),
+                            "alias to an anchor that is not defined before it",
+                        )
+                    })?;
                 // Counted before the copy is made.
                 self.count(size, &at, true)?;
                 let node = self.anchors[&id].0.clone();

@@ -26,7 +26,9 @@ fn input(case: &str) -> String {
     match case {
         // The classic 9-level "billion laughs" (10^9 strings once expanded).
         "billion_laughs" => {
-            let mut text = String::from("x-a: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n");
+            let mut text = String::from(
+                "x-a: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n",
+            );
             for (prev, name) in ["a", "b", "c", "d", "e", "f", "g", "h"]
                 .iter()
                 .zip(["b", "c", "d", "e", "f", "g", "h", "i"])
@@ -120,7 +122,10 @@ fn child_process_entry() {
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
         .unwrap_or(u64::MAX);
     let first_line = outcome.lines().next().unwrap_or_default();
-    println!("HOSTILE elapsed_us={} peak_kib={peak} {first_line}", elapsed.as_micros());
+    println!(
+        "HOSTILE elapsed_us={} peak_kib={peak} {first_line}",
+        elapsed.as_micros()
+    );
 }
 
 struct Report {
@@ -178,7 +183,11 @@ fn refused(case: &str, expected: &[&str]) {
     let r = run(case);
     assert!(r.outcome.starts_with("error "), "{case}: {}", r.outcome);
     for e in expected {
-        assert!(r.outcome.contains(e), "{case}: expected `{e}` in {}", r.outcome);
+        assert!(
+            r.outcome.contains(e),
+            "{case}: expected `{e}` in {}",
+            r.outcome
+        );
     }
     let _ = (r.elapsed, r.peak_kib);
 }
@@ -193,8 +202,14 @@ fn billion_laughs_is_refused() {
 
 #[test]
 fn deep_nesting_is_an_error_at_its_line() {
-    refused("deep_flow", &["hostile.yml:1:", "nested more than 128 levels"]);
-    refused("deep_block", &["hostile.yml:129:", "nested more than 128 levels"]);
+    refused(
+        "deep_flow",
+        &["hostile.yml:1:", "nested more than 128 levels"],
+    );
+    refused(
+        "deep_block",
+        &["hostile.yml:129:", "nested more than 128 levels"],
+    );
 }
 
 #[test]

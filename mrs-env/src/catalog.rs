@@ -70,6 +70,10 @@ impl Catalog {
                     continue;
                 }
             };
+            // Keys of the specification that the engine does not apply.
+            errors
+                .0
+                .extend(mrs_compose::schema::unsupported(&overlay.tree));
             let rules = match OverlayRules::from_tree(&overlay.tree, &default_name(&file)) {
                 Ok(r) => r,
                 Err(e) => {
