@@ -4,6 +4,10 @@
 //!
 //! It is decoded from the merged, interpolated tree, accepting every form the
 //! specification allows (list or map, string or list, number or string).
+//! The keys the engine uses, or will (`secrets`, `network_mode`, `links`,
+//! `profiles`, `deploy.resources`), are typed; every other key of the
+//! specification is carried as written in the `extensions` maps, so that
+//! nothing a file says is dropped.
 
 use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
@@ -35,7 +39,22 @@ pub struct Project {
         deserialize_with = "flex::map_or_null"
     )]
     pub volumes: IndexMap<String, Volume>,
-    /// `x-` extension fields.
+    /// Secrets by compose key.
+    #[serde(
+        default,
+        skip_serializing_if = "IndexMap::is_empty",
+        deserialize_with = "flex::map_or_null"
+    )]
+    pub secrets: IndexMap<String, FileObject>,
+    /// Configs by compose key.
+    #[serde(
+        default,
+        skip_serializing_if = "IndexMap::is_empty",
+        deserialize_with = "flex::map_or_null"
+    )]
+    pub configs: IndexMap<String, FileObject>,
+    /// `x-` extension fields, and the other top-level keys of the
+    /// specification (`models`...) as written.
     #[serde(flatten)]
     pub extensions: IndexMap<String, serde_json::Value>,
 }
@@ -71,6 +90,13 @@ pub struct Service {
         deserialize_with = "flex::command"
     )]
     pub command: Option<Vec<String>>,
+    /// Configs mounted into the container.
+    #[serde(
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        deserialize_with = "flex::file_references"
+    )]
+    pub configs: Vec<FileReference>,
     /// Fixed container name.
     #[serde(
         default,
@@ -85,6 +111,9 @@ pub struct Service {
         deserialize_with = "flex::opt_f64"
     )]
     pub cpus: Option<f64>,
+    /// Deployment settings (replicas, resources...).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deploy: Option<Deploy>,
     /// Start-order dependencies.
     #[serde(
         default,
@@ -186,6 +215,13 @@ pub struct Service {
         deserialize_with = "flex::labels"
     )]
     pub labels: IndexMap<String, String>,
+    /// Links to other services (`service` or `service:alias`).
+    #[serde(
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        deserialize_with = "flex::strings"
+    )]
+    pub links: Vec<String>,
     /// Logging driver and options.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub logging: Option<Logging>,
@@ -196,6 +232,14 @@ pub struct Service {
         deserialize_with = "flex::opt_bytes"
     )]
     pub mem_limit: Option<i64>,
+    /// Network stack to use instead of networks (`host`, `none`,
+    /// `service:NAME`, `container:NAME`).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "flex::opt_string"
+    )]
+    pub network_mode: Option<String>,
     /// Networks the service joins.
     #[serde(
         default,
@@ -224,6 +268,14 @@ pub struct Service {
         deserialize_with = "flex::opt_bool"
     )]
     pub privileged: Option<bool>,
+    /// Profiles the service belongs to: without any it always runs, with
+    /// some only when one of them is active.
+    #[serde(
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        deserialize_with = "flex::strings"
+    )]
+    pub profiles: Vec<String>,
     /// When to pull the image.
     #[serde(
         default,
@@ -245,6 +297,13 @@ pub struct Service {
         deserialize_with = "flex::opt_string"
     )]
     pub restart: Option<String>,
+    /// Secrets mounted into the container (under `/run/secrets` by default).
+    #[serde(
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        deserialize_with = "flex::file_references"
+    )]
+    pub secrets: Vec<FileReference>,
     /// Security options.
     #[serde(
         default,
@@ -325,9 +384,150 @@ pub struct Service {
         deserialize_with = "flex::opt_string"
     )]
     pub working_dir: Option<String>,
+    /// `x-` extension fields, and the other keys of the specification
+    /// (`devices`, `platform`, `runtime`...) as written.
+    #[serde(flatten)]
+    pub extensions: IndexMap<String, serde_json::Value>,
+}
+
+/// A service's use of a secret or config.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct FileReference {
+    /// The secret's or config's compose key.
+    #[serde(deserialize_with = "flex::string")]
+    pub source: String,
+    /// Path in the container (a secret's default is `/run/secrets/<source>`,
+    /// a config's `/<source>`).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "flex::opt_string"
+    )]
+    pub target: Option<String>,
+    /// Owner user id.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "flex::opt_string"
+    )]
+    pub uid: Option<String>,
+    /// Owner group id.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "flex::opt_string"
+    )]
+    pub gid: Option<String>,
+    /// Permissions, as written.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mode: Option<serde_json::Value>,
     /// `x-` extension fields.
     #[serde(flatten)]
     pub extensions: IndexMap<String, serde_json::Value>,
+}
+
+/// A top-level secret or config: where its content comes from.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct FileObject {
+    /// Engine name (`<project>_<key>` unless set).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "flex::opt_string"
+    )]
+    pub name: Option<String>,
+    /// A file on the host (absolute once loaded).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "flex::opt_string"
+    )]
+    pub file: Option<String>,
+    /// A variable of the deployer's environment holding the content.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "flex::opt_string"
+    )]
+    pub environment: Option<String>,
+    /// The content itself (configs only).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "flex::opt_string"
+    )]
+    pub content: Option<String>,
+    /// Created outside compose.
+    #[serde(
+        default,
+        skip_serializing_if = "std::ops::Not::not",
+        deserialize_with = "flex::external"
+    )]
+    pub external: bool,
+    /// Labels.
+    #[serde(
+        default,
+        skip_serializing_if = "IndexMap::is_empty",
+        deserialize_with = "flex::labels"
+    )]
+    pub labels: IndexMap<String, String>,
+    /// `driver`, `driver_opts`, `template_driver` and `x-` fields, as written.
+    #[serde(flatten)]
+    pub extensions: IndexMap<String, serde_json::Value>,
+}
+
+/// `deploy:`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Deploy {
+    /// Resource limits and reservations.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resources: Option<Resources>,
+    /// `replicas`, `restart_policy`, `labels`... as written.
+    #[serde(flatten)]
+    pub other: IndexMap<String, serde_json::Value>,
+}
+
+/// `deploy.resources`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Resources {
+    /// Upper bounds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limits: Option<ResourceAmounts>,
+    /// Guaranteed amounts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reservations: Option<ResourceAmounts>,
+    /// `x-` extension fields.
+    #[serde(flatten)]
+    pub extensions: IndexMap<String, serde_json::Value>,
+}
+
+/// CPU, memory and process amounts of `deploy.resources`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ResourceAmounts {
+    /// CPUs (fractions allowed).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "flex::opt_f64"
+    )]
+    pub cpus: Option<f64>,
+    /// Memory in bytes.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "flex::opt_bytes"
+    )]
+    pub memory: Option<i64>,
+    /// Process limit.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "flex::opt_i64"
+    )]
+    pub pids: Option<i64>,
+    /// `devices`, `generic_resources` and `x-` fields, as written.
+    #[serde(flatten)]
+    pub other: IndexMap<String, serde_json::Value>,
 }
 
 /// `build:` in long form.
@@ -361,8 +561,11 @@ pub struct EnvFile {
     /// Path, relative to the project directory.
     pub path: String,
     /// Whether a missing file is an error.
-    #[serde(default = "flex::yes")]
+    #[serde(default = "flex::yes", deserialize_with = "flex::bool")]
     pub required: bool,
+    /// `raw` reads lines as `KEY=value` with nothing unquoted or interpolated.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub format: Option<String>,
 }
 
 /// A `depends_on` entry.
@@ -486,12 +689,28 @@ pub struct ServiceNetwork {
 }
 
 /// A ulimit.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
 pub struct Ulimit {
     /// Soft limit.
     pub soft: i64,
     /// Hard limit.
     pub hard: i64,
+    /// Written as one number (`nproc: 65535`), and printed so.
+    #[serde(skip)]
+    pub single: bool,
+}
+
+impl Serialize for Ulimit {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        if self.single && self.soft == self.hard {
+            return s.serialize_i64(self.soft);
+        }
+        let mut map = s.serialize_map(Some(2))?;
+        map.serialize_entry("soft", &self.soft)?;
+        map.serialize_entry("hard", &self.hard)?;
+        map.end()
+    }
 }
 
 /// A top-level network.
@@ -608,7 +827,7 @@ pub mod flex {
     use serde::de::{self, Deserializer};
     use serde_json::Value;
 
-    use super::{Build, Dependency, EnvFile, ServiceNetwork, Ulimit};
+    use super::{Build, Dependency, EnvFile, FileReference, ServiceNetwork, Ulimit};
     use crate::limits::MAX_PORTS_PER_SERVICE;
     use crate::ports::{self, PortMapping};
     use crate::volumes::{self, VolumeMount};
@@ -801,6 +1020,8 @@ pub mod flex {
                     })
                 })
                 .collect(),
+            // `dns: ${UNSET}` is no entry at all, as in compose.
+            Value::String(s) if s.is_empty() => Ok(Vec::new()),
             other => scalar_text(&other).map(|s| vec![s]).ok_or_else(|| {
                 de::Error::custom(format!(
                     "expected a string or a list, found {}",
@@ -922,10 +1143,19 @@ pub mod flex {
     pub fn extra_hosts<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
         match Value::deserialize(d)? {
             Value::Null => Ok(Vec::new()),
-            Value::Object(map) => Ok(map
+            Value::Object(map) => map
                 .iter()
-                .map(|(k, v)| format!("{k}:{}", scalar_text(v).unwrap_or_default()))
-                .collect()),
+                .flat_map(|(k, v)| match v {
+                    // Several addresses for one host.
+                    Value::Array(ips) => ips.iter().map(|ip| (k, ip)).collect::<Vec<_>>(),
+                    ip => vec![(k, ip)],
+                })
+                .map(|(k, ip)| {
+                    scalar_text(ip)
+                        .map(|ip| format!("{k}:{ip}"))
+                        .ok_or_else(|| de::Error::custom(format!("`{k}`: expected an address")))
+                })
+                .collect(),
             Value::Array(items) => items
                 .iter()
                 .map(|v| {
@@ -976,10 +1206,33 @@ pub mod flex {
                 Value::String(path) => Ok(EnvFile {
                     path,
                     required: true,
+                    format: None,
                 }),
                 v @ Value::Object(_) => serde_json::from_value(v).map_err(de::Error::custom),
                 other => Err(de::Error::custom(format!(
                     "expected a path, found {}",
+                    kind(&other)
+                ))),
+            })
+            .collect()
+    }
+
+    /// Service `secrets` and `configs`: names or long entries.
+    pub fn file_references<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<Vec<FileReference>, D::Error> {
+        let items: Option<Vec<Value>> = Option::deserialize(d)?;
+        items
+            .unwrap_or_default()
+            .into_iter()
+            .map(|item| match item {
+                Value::String(source) => Ok(FileReference {
+                    source,
+                    ..FileReference::default()
+                }),
+                v @ Value::Object(_) => serde_json::from_value(v).map_err(de::Error::custom),
+                other => Err(de::Error::custom(format!(
+                    "expected a name or a mapping, found {}",
                     kind(&other)
                 ))),
             })
@@ -1057,9 +1310,14 @@ pub mod flex {
         map.unwrap_or_default()
             .into_iter()
             .map(|(k, v)| {
+                let single = |n: i64| Ulimit {
+                    soft: n,
+                    hard: n,
+                    single: true,
+                };
                 let limit = match &v {
-                    Value::Number(n) => n.as_i64().map(|n| Ulimit { soft: n, hard: n }),
-                    Value::String(s) => s.parse().ok().map(|n| Ulimit { soft: n, hard: n }),
+                    Value::Number(n) => n.as_i64().map(single),
+                    Value::String(s) => s.parse().ok().map(single),
                     Value::Object(_) => serde_json::from_value(v.clone()).ok(),
                     _ => None,
                 };

@@ -71,8 +71,10 @@ fn locate(tree: &Node, path: &serde_path_to_error::Path) -> Location {
 
 /// Applies compose's normalisation to a decoded project named `name`:
 /// bare environment entries take their value from `vars`; services without
-/// networks join `default`; networks and volumes get their engine names;
-/// references to services, networks and volumes are checked, and
+/// networks (or `network_mode`) join `default`; networks, volumes, secrets
+/// and configs get their engine names; ports and volumes that became the
+/// same once in long form collapse; references to services, networks,
+/// volumes, secrets and configs are checked, each at its own line, and
 /// dependency cycles refused. `tree` locates errors.
 pub fn normalize(
     project: &mut Project,
@@ -80,10 +82,29 @@ pub fn normalize(
     vars: &dyn Resolve,
     tree: &Node,
 ) -> Result<(), Diagnostics> {
-    let mut errors = Diagnostics::default();
     project.name = Some(name.to_owned());
-    let at = |path: &[&str]| tree.closest(path).at.clone();
+    resolve_bare_environment(project, vars);
+    add_default_network(project);
+    name_resources(project, name);
+    for service in project.services.values_mut() {
+        dedupe_canonical(service);
+    }
+    let mut errors = Diagnostics::default();
+    for (sname, service) in &project.services {
+        check_references(project, sname, service, tree, &mut errors);
+        check_restart(sname, service, tree, &mut errors);
+    }
+    if let Err(cycle) = start_order(project) {
+        errors.push(Diagnostic::new(
+            Kind::Reference,
+            tree.closest(&["services"]).at.clone(),
+            format!("dependency cycle detected: {}", cycle.join(" -> ")),
+        ));
+    }
+    errors.into_result(())
+}
 
+fn resolve_bare_environment(project: &mut Project, vars: &dyn Resolve) {
     for service in project.services.values_mut() {
         for (key, value) in service.environment.iter_mut() {
             if value.is_none()
@@ -93,109 +114,241 @@ pub fn normalize(
             }
         }
     }
+}
 
-    let needs_default = project
-        .services
-        .values()
-        .any(|s| s.networks.is_empty() || s.networks.contains_key("default"));
-    if needs_default && !project.networks.contains_key("default") {
+/// compose-go: a `default` network exists when some service has neither
+/// `network_mode` nor networks (or lists `default`); those join it.
+fn add_default_network(project: &mut Project) {
+    let joins_default = |s: &crate::model::Service| {
+        s.network_mode.is_none() && (s.networks.is_empty() || s.networks.contains_key("default"))
+    };
+    if project.services.values().any(joins_default) && !project.networks.contains_key("default") {
         project
             .networks
             .insert("default".into(), Network::default());
     }
     for service in project.services.values_mut() {
-        if service.networks.is_empty() {
+        if service.network_mode.is_none() && service.networks.is_empty() {
             service.networks.insert("default".into(), None);
         }
     }
-    for (key, network) in project.networks.iter_mut() {
-        if network.name.is_none() {
-            network.name = Some(if network.external {
-                key.clone()
-            } else {
-                format!("{name}_{key}")
-            });
-        }
-    }
-    for (key, volume) in project.volumes.iter_mut() {
-        if volume.name.is_none() {
-            volume.name = Some(if volume.external {
-                key.clone()
-            } else {
-                format!("{name}_{key}")
-            });
-        }
-    }
+}
 
-    let service_names: Vec<String> = project.services.keys().cloned().collect();
-    let network_names: Vec<String> = project.networks.keys().cloned().collect();
-    let volume_names: Vec<String> = project.volumes.keys().cloned().collect();
-    for (sname, service) in &project.services {
-        for net in service.networks.keys() {
-            if !project.networks.contains_key(net) {
-                errors.push(undefined(
-                    "network",
-                    sname,
-                    net,
-                    &network_names,
-                    at(&["services", sname, "networks"]),
-                ));
-            }
+/// `<project>_<key>` for what has no `name:`, the bare key for external ones.
+fn name_resources(project: &mut Project, name: &str) {
+    let engine_name = |key: &str, external: bool| {
+        if external {
+            key.to_owned()
+        } else {
+            format!("{name}_{key}")
         }
-        for dep in service.depends_on.keys() {
-            if !project.services.contains_key(dep) {
-                let mut d = Diagnostic::new(
-                    Kind::Reference,
-                    at(&["services", sname, "depends_on"]),
-                    format!("service \"{sname}\" depends on undefined service \"{dep}\""),
-                );
-                if let Some(s) = did_you_mean(dep, service_names.iter().map(String::as_str)) {
-                    d = d.with_help(format!("did you mean `{s}`?"));
-                }
-                errors.push(d);
-            }
-        }
-        for mount in &service.volumes {
-            if mount.kind == MountKind::Volume
-                && let Some(source) = &mount.source
-                && !project.volumes.contains_key(source)
-            {
-                errors.push(undefined(
-                    "volume",
-                    sname,
-                    source,
-                    &volume_names,
-                    at(&["services", sname, "volumes"]),
-                ));
-            }
-        }
-        if let Some(restart) = &service.restart {
-            let ok = matches!(
-                restart.as_str(),
-                "no" | "always" | "unless-stopped" | "on-failure"
-            ) || restart
-                .strip_prefix("on-failure:")
-                .is_some_and(|n| n.parse::<u32>().is_ok());
-            if !ok {
-                errors.push(
-                    Diagnostic::new(
-                        Kind::Type,
-                        at(&["services", sname, "restart"]),
-                        format!("invalid restart policy `{restart}`"),
-                    )
-                    .with_help("use `no`, `always`, `on-failure[:N]` or `unless-stopped`"),
-                );
-            }
-        }
+    };
+    for (key, n) in project.networks.iter_mut() {
+        n.name.get_or_insert_with(|| engine_name(key, n.external));
     }
-    if let Err(cycle) = start_order(project) {
+    for (key, v) in project.volumes.iter_mut() {
+        v.name.get_or_insert_with(|| engine_name(key, v.external));
+    }
+    for (key, f) in project.secrets.iter_mut().chain(project.configs.iter_mut()) {
+        f.name.get_or_insert_with(|| engine_name(key, f.external));
+    }
+}
+
+/// compose-go enforces unicity again once ports and volumes are in long
+/// form: `8080:80` and `{target: 80, published: 8080}` are one port.
+fn dedupe_canonical(service: &mut crate::model::Service) {
+    fn last_wins<T>(items: &mut Vec<T>, key: impl Fn(&T) -> String) {
+        let mut seen: std::collections::HashMap<String, usize> = Default::default();
+        let mut out: Vec<T> = Vec::with_capacity(items.len());
+        for item in items.drain(..) {
+            match seen.get(&key(&item)) {
+                Some(&i) => out[i] = item,
+                None => {
+                    seen.insert(key(&item), out.len());
+                    out.push(item);
+                }
+            }
+        }
+        *items = out;
+    }
+    last_wins(&mut service.ports, |p| {
+        format!(
+            "{}:{}:{}/{}",
+            p.host_ip.as_deref().unwrap_or("0.0.0.0"),
+            p.published.as_deref().unwrap_or_default(),
+            p.target,
+            p.protocol
+        )
+    });
+    last_wins(&mut service.volumes, |v| v.target.clone());
+}
+
+/// Where a named entry of a service's list or mapping was written: the key
+/// of a mapping entry, the first list item `matches` accepts, else the key.
+fn entry_at(tree: &Node, service: &str, key: &str, matches: impl Fn(&Node) -> bool) -> Location {
+    let path = ["services", service, key];
+    match tree.lookup(&path).map(|n| &n.value) {
+        Some(Value::Seq(items)) => items.iter().find(|i| matches(i)),
+        _ => None,
+    }
+    .map_or_else(|| tree.closest(&path).at.clone(), |n| n.at.clone())
+}
+
+fn key_at(tree: &Node, service: &str, key: &str, name: &str) -> Option<Location> {
+    tree.lookup(&["services", service, key])?
+        .as_map()?
+        .entry(name)
+        .map(|e| e.key_at.clone())
+}
+
+fn check_references(
+    project: &Project,
+    sname: &str,
+    service: &crate::model::Service,
+    tree: &Node,
+    errors: &mut Diagnostics,
+) {
+    let by_text = |name: &str| {
+        let name = name.to_owned();
+        move |n: &Node| n.scalar_text().as_deref() == Some(name.as_str())
+    };
+    if service.network_mode.is_some()
+        && tree
+            .lookup(&["services", sname, "networks"])
+            .is_some_and(|n| n.value != Value::Null)
+    {
         errors.push(Diagnostic::new(
             Kind::Reference,
-            at(&["services"]),
-            format!("dependency cycle detected: {}", cycle.join(" -> ")),
+            tree.closest(&["services", sname, "network_mode"])
+                .at
+                .clone(),
+            format!(
+                "service \"{sname}\" declares mutually exclusive `network_mode` and `networks`"
+            ),
         ));
     }
-    errors.into_result(())
+    for net in service.networks.keys() {
+        if !project.networks.contains_key(net) {
+            let at = key_at(tree, sname, "networks", net)
+                .unwrap_or_else(|| entry_at(tree, sname, "networks", by_text(net)));
+            errors.push(undefined(
+                "network",
+                sname,
+                net,
+                &names(&project.networks),
+                at,
+            ));
+        }
+    }
+    let mut needed: Vec<(&str, &str)> = service
+        .depends_on
+        .keys()
+        .map(|d| (d.as_str(), "depends_on"))
+        .collect();
+    needed.extend(implicit_dependencies(service).map(|(d, key)| (d, key)));
+    for (dep, key) in needed {
+        if !project.services.contains_key(dep) {
+            let at = key_at(tree, sname, key, dep).unwrap_or_else(|| {
+                entry_at(tree, sname, key, |n| {
+                    n.scalar_text().is_some_and(|t| {
+                        t == dep
+                            || t.split(':').next() == Some(dep)
+                            || t == format!("service:{dep}")
+                    })
+                })
+            });
+            let mut d = Diagnostic::new(
+                Kind::Reference,
+                at,
+                format!("service \"{sname}\" depends on undefined service \"{dep}\""),
+            );
+            if let Some(s) = did_you_mean(dep, project.services.keys().map(String::as_str)) {
+                d = d.with_help(format!("did you mean `{s}`?"));
+            }
+            errors.push(d);
+        }
+    }
+    for mount in &service.volumes {
+        if mount.kind == MountKind::Volume
+            && let Some(source) = &mount.source
+            && !project.volumes.contains_key(source)
+        {
+            let at = entry_at(tree, sname, "volumes", |n| match &n.value {
+                Value::Str(s) => s.split(':').next() == Some(source.as_str()),
+                Value::Map(_) => n.lookup(&["source"]).and_then(Node::as_str) == Some(source),
+                _ => false,
+            });
+            errors.push(undefined(
+                "volume",
+                sname,
+                source,
+                &names(&project.volumes),
+                at,
+            ));
+        }
+    }
+    for (what, key, refs, defined) in [
+        ("secret", "secrets", &service.secrets, &project.secrets),
+        ("config", "configs", &service.configs, &project.configs),
+    ] {
+        for r in refs {
+            if !defined.contains_key(&r.source) {
+                let at = entry_at(tree, sname, key, |n| {
+                    n.scalar_text().as_deref() == Some(r.source.as_str())
+                        || n.lookup(&["source"]).and_then(Node::as_str) == Some(r.source.as_str())
+                });
+                errors.push(undefined(what, sname, &r.source, &names(defined), at));
+            }
+        }
+    }
+}
+
+/// Services a service needs started first without `depends_on` saying so:
+/// `links` and `network_mode: service:NAME`, with the key that names them.
+pub fn implicit_dependencies(
+    service: &crate::model::Service,
+) -> impl Iterator<Item = (&str, &'static str)> {
+    let links = service
+        .links
+        .iter()
+        .map(|l| (l.split(':').next().unwrap_or_default(), "links"));
+    let mode = service
+        .network_mode
+        .as_deref()
+        .and_then(|m| m.strip_prefix("service:"))
+        .map(|s| (s, "network_mode"));
+    links.chain(mode)
+}
+
+fn check_restart(
+    sname: &str,
+    service: &crate::model::Service,
+    tree: &Node,
+    errors: &mut Diagnostics,
+) {
+    let Some(restart) = &service.restart else {
+        return;
+    };
+    let ok = matches!(
+        restart.as_str(),
+        "no" | "always" | "unless-stopped" | "on-failure"
+    ) || restart
+        .strip_prefix("on-failure:")
+        .is_some_and(|n| n.parse::<u32>().is_ok());
+    if !ok {
+        errors.push(
+            Diagnostic::new(
+                Kind::Type,
+                tree.closest(&["services", sname, "restart"]).at.clone(),
+                format!("invalid restart policy `{restart}`"),
+            )
+            .with_help("use `no`, `always`, `on-failure[:N]` or `unless-stopped`"),
+        );
+    }
+}
+
+fn names<V>(map: &IndexMap<String, V>) -> Vec<String> {
+    map.keys().cloned().collect()
 }
 
 fn undefined(what: &str, service: &str, name: &str, known: &[String], at: Location) -> Diagnostic {
@@ -250,7 +403,9 @@ pub fn resolve_path(source: &str, dir: &std::path::Path) -> std::path::PathBuf {
     out
 }
 
-/// Services in an order where each comes after its dependencies; a cycle is an `Err` naming it.
+/// Services in an order where each comes after its dependencies (those of
+/// `depends_on`, `links` and `network_mode: service:NAME`); a cycle is an
+/// `Err` naming it.
 pub fn start_order(project: &Project) -> Result<Vec<String>, Vec<String>> {
     fn visit(
         name: &str,
@@ -269,7 +424,12 @@ pub fn start_order(project: &Project) -> Result<Vec<String>, Vec<String>> {
         }
         stack.push(name.to_owned());
         if let Some(service) = project.services.get(name) {
-            for dep in service.depends_on.keys() {
+            let deps = service
+                .depends_on
+                .keys()
+                .map(String::as_str)
+                .chain(implicit_dependencies(service).map(|(d, _)| d));
+            for dep in deps {
                 if project.services.contains_key(dep) {
                     visit(dep, project, done, stack, out)?;
                 }

@@ -639,7 +639,10 @@ fn check_child(
                     if name.starts_with("x-") && std::ptr::eq(object, &SERVICE) {
                         continue;
                     }
-                    check_object(value, object, &format!("{path}.{name}"), question, errors);
+                    // Short forms (`nproc: 65535`) are the typed decode's business.
+                    if value.as_map().is_some() {
+                        check_object(value, object, &format!("{path}.{name}"), question, errors);
+                    }
                 }
             }
             Value::Null => {}
