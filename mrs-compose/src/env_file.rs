@@ -73,6 +73,29 @@ pub fn parse(
     Ok(vars)
 }
 
+/// Parses `text` in the `raw` format of `env_file: {format: raw}`: each
+/// `KEY=value` line as it is, nothing unquoted or interpolated; blank lines
+/// and `#` comments skipped.
+pub fn parse_raw(file: &str, text: &str) -> Result<IndexMap<String, String>, Diagnostic> {
+    let mut vars = IndexMap::new();
+    for (index, line) in text.lines().enumerate() {
+        let trimmed = line.trim_start();
+        if trimmed.is_empty() || trimmed.starts_with('#') {
+            continue;
+        }
+        let Some((key, value)) = line.split_once('=') else {
+            let line_no = u32::try_from(index + 1).unwrap_or(u32::MAX);
+            return Err(Diagnostic::new(
+                Kind::Syntax,
+                Location::new(file.into(), line_no, 1),
+                format!("expected `KEY=value`, found `{}`", line.trim()),
+            ));
+        };
+        vars.insert(key.trim().to_owned(), value.to_owned());
+    }
+    Ok(vars)
+}
+
 fn unterminated(at: &Location, quote: char) -> Diagnostic {
     Diagnostic::new(
         Kind::Syntax,
@@ -133,6 +156,18 @@ mod tests {
         assert_eq!(vars.get("D").map(String::as_str), Some("x\ny 1"));
         assert_eq!(vars.get("E").map(String::as_str), Some("1-d"));
         assert_eq!(vars.get("F").map(String::as_str), Some(""));
+    }
+
+    #[test]
+    fn raw_values_are_kept_as_written() {
+        let vars =
+            parse_raw("raw.env", "# c\nA='q' ${B} # not a comment\n\nC=x=y\n").expect("valid");
+        assert_eq!(
+            vars.get("A").map(String::as_str),
+            Some("'q' ${B} # not a comment")
+        );
+        assert_eq!(vars.get("C").map(String::as_str), Some("x=y"));
+        assert!(parse_raw("raw.env", "nope\n").is_err());
     }
 
     #[test]

@@ -491,53 +491,17 @@ pub struct Loaded {
     pub unset: Vec<(String, Location)>,
 }
 
-/// Interpolates, merges, decodes and normalises `overlays`.
+/// Interpolates, merges, decodes and normalises overlays already in memory
+/// (see [`crate::loader`]; nothing is read from disk).
 ///
-/// `name` picks the project name from the merged `name:` when given the
-/// other sources (see [`project_name`]).
+/// The project name comes from `names`, or the merged `name:`, as compose
+/// picks it (see [`project_name`]).
 pub fn load(
     overlays: &[Overlay],
     vars: &dyn Resolve,
     names: NameSources<'_>,
 ) -> Result<Loaded, Diagnostics> {
-    let mut sources = Sources::default();
-    for o in overlays {
-        sources.insert(o.source.clone());
-    }
-    let index = crate::variables::VariableIndex::build(overlays);
-    let mut unset = Vec::new();
-    for v in index.variables.values() {
-        if let Binding::Unset = vars.resolve(&v.name) {
-            for u in &v.uses {
-                if u.kind == crate::variables::UseKind::Interpolation && u.required && !u.nested {
-                    unset.push((v.name.clone(), u.at.clone()));
-                }
-            }
-        }
-    }
-    let tree = merge_overlays(overlays, vars, crate::interpolate::Output::Final)?;
-    let mut project = decode(&tree)?;
-    let file_name = tree.lookup(&["name"]).and_then(Node::scalar_text);
-    let names = NameSources {
-        file: names.file.or(file_name),
-        ..names
-    };
-    let name = project_name(&names).map_err(|e| {
-        let at = tree
-            .lookup(&["name"])
-            .map_or_else(|| Location::synthetic("project name"), |n| n.at.clone());
-        Diagnostics::from(
-            Diagnostic::new(Kind::ProjectName, at, e.to_string())
-                .with_help("pass a valid name with -p"),
-        )
-    })?;
-    normalize(&mut project, &name, vars, &tree)?;
-    Ok(Loaded {
-        project,
-        tree,
-        sources,
-        unset,
-    })
+    crate::loader::load_overlays(overlays, vars, names)
 }
 
 /// A resolver over a list of maps, the first that has the name winning.

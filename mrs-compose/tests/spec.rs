@@ -32,7 +32,11 @@ fn load(
 }
 
 fn json(files: &[&str]) -> serde_json::Value {
-    match load(files, &[]) {
+    json_with(files, &[])
+}
+
+fn json_with(files: &[&str], vars: &[(&str, &str)]) -> serde_json::Value {
+    match load(files, vars) {
         Ok(l) => serde_json::from_str(&output::render(&l.project, Format::Json)).expect("json"),
         Err(e) => panic!("{e}"),
     }
@@ -40,7 +44,8 @@ fn json(files: &[&str]) -> serde_json::Value {
 
 #[test]
 fn keys_the_engine_does_not_apply_are_carried_and_printed() {
-    let p = json(&[r#"
+    let p = json_with(
+        &[r#"
 services:
   web:
     image: nginx
@@ -72,7 +77,9 @@ networks:
   back:
     ipam:
       config: [{subnet: 172.28.0.0/16}]
-"#]);
+"#],
+        &[("COMPOSE_PROFILES", "frontend")],
+    );
     let web = &p["services"]["web"];
     assert_eq!(web["deploy"]["replicas"], 2);
     assert_eq!(web["deploy"]["resources"]["limits"]["cpus"], 0.5);
@@ -194,4 +201,86 @@ fn ports_equal_in_long_form_collapse() {
     ]);
     let ports = p["services"]["a"]["ports"].as_array().expect("ports");
     assert_eq!(ports.len(), 2, "{ports:?}");
+}
+
+#[test]
+fn services_outside_the_active_profiles_are_left_out() {
+    let file = "services:\n  web:\n    image: x\n  debug:\n    image: y\n    profiles: [debug, tools]\n  admin:\n    image: z\n    profiles: [admin]\n";
+    let services = |vars: &[(&str, &str)]| -> Vec<String> {
+        let l = load(&[file], vars).expect("valid");
+        l.project.services.keys().cloned().collect()
+    };
+    assert_eq!(services(&[]), ["web"]);
+    assert_eq!(services(&[("COMPOSE_PROFILES", "tools")]), ["web", "debug"]);
+    assert_eq!(
+        services(&[("COMPOSE_PROFILES", "*")]),
+        ["web", "debug", "admin"]
+    );
+    // An active service that depends on an inactive one is an error, as in compose.
+    let e = load(
+        &["services:\n  web:\n    image: x\n    depends_on: [db]\n  db:\n    image: y\n    profiles: [db]\n"],
+        &[],
+    )
+    .expect_err("db is not active");
+    assert!(
+        e.to_string()
+            .contains("depends on undefined service \"db\""),
+        "{e}"
+    );
+}
+
+#[test]
+fn compose_project_name_is_available_to_interpolation() {
+    let l = load(
+        &[
+            "name: ${PREFIX:-demo}-app\nservices:\n  a:\n    image: x\n    container_name: ${COMPOSE_PROJECT_NAME}-a\n",
+        ],
+        &[],
+    );
+    // The test loader passes `-p p`: the flag wins over `name:`.
+    assert_eq!(
+        l.expect("valid").project.services["a"]
+            .container_name
+            .as_deref(),
+        Some("p-a")
+    );
+    let overlay = Overlay::parse(
+        "f.yml",
+        "name: ${PREFIX:-demo}-app\nservices:\n  a:\n    image: x\n    container_name: ${COMPOSE_PROJECT_NAME}-a\n",
+    )
+    .expect("valid");
+    let vars = project::vars_from(&[("PREFIX", "my")]);
+    let l = project::load(&[overlay], &vars, NameSources::default()).expect("valid");
+    assert_eq!(l.project.name.as_deref(), Some("my-app"));
+    assert_eq!(
+        l.project.services["a"].container_name.as_deref(),
+        Some("my-app-a")
+    );
+}
+
+#[test]
+fn extends_in_the_same_file() {
+    let p = json(&[
+        "services:\n  base:\n    image: x\n    environment: [A=1]\n    depends_on: [db]\n  web:\n    extends: base\n    environment: [B=2]\n  worker:\n    extends: {service: web}\n    command: work\n  db:\n    image: y\n",
+    ]);
+    let worker = &p["services"]["worker"];
+    assert_eq!(worker["image"], "x");
+    assert_eq!(
+        worker["environment"],
+        serde_json::json!({"A": "1", "B": "2"})
+    );
+    assert_eq!(worker["command"], serde_json::json!(["work"]));
+    // depends_on is not inherited through extends.
+    assert!(worker.get("depends_on").is_none(), "{worker:#}");
+    assert!(worker.get("extends").is_none(), "{worker:#}");
+    let e = load(
+        &["services:\n  a:\n    image: x\n    extends: b\n  b:\n    extends: a\n"],
+        &[],
+    )
+    .expect_err("cycle");
+    assert!(
+        e.to_string()
+            .contains("circular reference: a in f0.yml extends b in f0.yml extends a in f0.yml"),
+        "{e}"
+    );
 }
