@@ -31,6 +31,7 @@ pub mod merge;
 pub mod model;
 pub mod node;
 pub mod output;
+mod output_v1;
 pub mod overlay;
 pub mod paths;
 pub mod ports;

@@ -10,6 +10,9 @@ use std::time::{Duration, Instant};
 
 use mrs_compose::Overlay;
 use mrs_compose::project::{self, NameSources};
+use proptest::prop_oneof;
+use proptest::strategy::{Strategy, ValueTree};
+use proptest::test_runner::TestRunner;
 
 const CASE_VAR: &str = "MRS_HOSTILE_CASE";
 /// Under a second optimised (`cargo test --release`); unoptimised code is
@@ -91,16 +94,34 @@ fn input(case: &str) -> String {
     }
 }
 
-/// The child side: loads one case and prints what happened.
-#[test]
-#[ignore = "the entry point of the child processes the other tests start"]
-fn child_process_entry() {
-    let Ok(case) = std::env::var(CASE_VAR) else {
-        return;
-    };
-    let text = input(&case);
-    let start = Instant::now();
-    let outcome = match Overlay::parse("hostile.yml", &text) {
+/// Random hostile inputs: nesting, aliases fanning out, references and
+/// nested defaults, of random sizes.
+fn random_hostile() -> impl Strategy<Value = String> {
+    prop_oneof![
+        (1usize..3_000).prop_map(|d| format!("x-a: {}\n", "[".repeat(d) + &"]".repeat(d))),
+        (1usize..3_000).prop_map(|d| format!("x-a: {}\n", "{a: ".repeat(d) + &"}".repeat(d))),
+        (1usize..14, 2usize..12).prop_map(|(levels, fan)| {
+            let mut text = String::from("x-l0: &l0 [lol]\n");
+            for l in 1..=levels {
+                let refs = vec![format!("*l{}", l - 1); fan].join(",");
+                text.push_str(&format!("x-l{l}: &l{l} [{refs}]\n"));
+            }
+            text + "services: {a: {image: x}}\n"
+        }),
+        (1usize..40_000).prop_map(|n| format!(
+            "services:\n  a:\n    image: x\n    environment: {{V: \"{}\"}}\n",
+            "$A".repeat(n)
+        )),
+        (1usize..5_000).prop_map(|n| format!(
+            "services:\n  a:\n    image: \"{}\"\n",
+            "${A:-".repeat(n) + &"}".repeat(n)
+        )),
+    ]
+}
+
+/// Loads `text` as `hostile.yml`; what happened, in one line.
+fn load(text: &str) -> String {
+    match Overlay::parse("hostile.yml", text) {
         Err(e) => format!("error {e}"),
         Ok(overlay) => {
             let vars = project::vars_from(&[("A", "a")]);
@@ -113,8 +134,35 @@ fn child_process_entry() {
                 Err(e) => format!("error {e}"),
             }
         }
+    }
+}
+
+/// The child side: loads one case and prints what happened (for `random`,
+/// the slowest of many generated cases).
+#[test]
+#[ignore = "the entry point of the child processes the other tests start"]
+fn child_process_entry() {
+    let Ok(case) = std::env::var(CASE_VAR) else {
+        return;
     };
-    let elapsed = start.elapsed();
+    let (elapsed, outcome) = if case == "random" {
+        let mut runner = TestRunner::deterministic();
+        let strategy = random_hostile();
+        let mut slowest = Duration::ZERO;
+        let cases = 120;
+        for _ in 0..cases {
+            let text = strategy.new_tree(&mut runner).expect("a case").current();
+            let start = Instant::now();
+            let _ = load(&text);
+            slowest = slowest.max(start.elapsed());
+        }
+        (slowest, format!("ran {cases} cases"))
+    } else {
+        let text = input(&case);
+        let start = Instant::now();
+        let outcome = load(&text);
+        (start.elapsed(), outcome)
+    };
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
     let peak = status
         .lines()
@@ -241,4 +289,10 @@ fn port_ranges_cannot_expand_without_bound() {
 fn a_large_legitimate_project_loads() {
     let r = run("large_project");
     assert_eq!(r.outcome, "loaded 1500 services");
+}
+
+#[test]
+fn random_hostile_inputs_stay_within_bounds() {
+    let r = run("random");
+    assert_eq!(r.outcome, "ran 120 cases");
 }
