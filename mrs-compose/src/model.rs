@@ -22,6 +22,9 @@ pub struct Project {
     /// The project name, once decided.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
+    /// `version:`, obsolete: read and ignored, never printed (as compose does).
+    #[serde(default, skip_serializing)]
+    pub version: Option<serde_json::Value>,
     /// Services by name.
     #[serde(default, deserialize_with = "flex::map_or_null")]
     pub services: IndexMap<String, Service>,

@@ -83,6 +83,8 @@ pub fn normalize(
     tree: &Node,
 ) -> Result<(), Diagnostics> {
     project.name = Some(name.to_owned());
+    // Obsolete: compose reads it and drops it.
+    project.version = None;
     resolve_bare_environment(project, vars);
     add_default_network(project);
     name_resources(project, name);

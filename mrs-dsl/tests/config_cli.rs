@@ -1,6 +1,6 @@
 //! `mrs-dsl config` on the real MRS overlays, and its errors.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 fn fixture(name: &str) -> String {
@@ -12,7 +12,12 @@ fn fixture(name: &str) -> String {
 }
 
 fn config(args: &[&str], env: &[(&str, &str)]) -> Output {
+    config_in(&std::env::temp_dir(), args, env)
+}
+
+fn config_in(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
     let mut c = Command::new(env!("CARGO_BIN_EXE_mrs-dsl"));
+    c.current_dir(dir);
     c.arg("config")
         .args(args)
         .env_clear()
@@ -222,4 +227,93 @@ fn errors_name_the_file_line_and_column() {
         String::from_utf8_lossy(&o.stderr)
     );
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A fresh folder holding `files`.
+fn folder(name: &str, files: &[(&str, &str)]) -> PathBuf {
+    let dir = std::env::temp_dir()
+        .join(format!("mrs-config-cli-{}", std::process::id()))
+        .join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    for (path, text) in files {
+        let path = dir.join(path);
+        std::fs::create_dir_all(path.parent().expect("a folder")).expect("mkdir");
+        std::fs::write(&path, text).expect("write");
+    }
+    dir
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+#[test]
+fn the_legacy_format_is_named() {
+    let dir = folder(
+        "legacy",
+        &[(
+            "docker-compose.yml",
+            "web:\n  image: nginx\n  ports: ['80:80']\n",
+        )],
+    );
+    let o = config_in(&dir, &["-p", "x"], &[]);
+    assert_eq!(o.status.code(), Some(1));
+    let err = stderr(&o);
+    assert!(
+        err.contains("docker-compose.yml:1:1") && err.contains("legacy compose format"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_folder_project_with_profiles_env_files_and_includes() {
+    let dir = folder(
+        "My Project",
+        &[
+            (
+                "compose.yaml",
+                "include: [db/compose.yaml]\nservices:\n  web:\n    image: \"web:${TAG}\"\n    env_file: web.env\n    depends_on: [db]\n  debug:\n    image: busybox\n    profiles: [debug]\n",
+            ),
+            (".env", "TAG=1.2\n"),
+            ("web.env", "GREETING=hello ${TAG}\n"),
+            (
+                "db/compose.yaml",
+                "services:\n  db:\n    image: postgres:16\n",
+            ),
+        ],
+    );
+    // No -f: compose.yaml is found; an empty -p falls back to the folder.
+    let o = config_in(&dir, &["-p", "", "--format", "json"], &[]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let p: serde_json::Value = serde_json::from_slice(&o.stdout).expect("JSON");
+    assert_eq!(p["name"], "myproject");
+    assert_eq!(p["services"]["web"]["image"], "web:1.2");
+    assert_eq!(p["services"]["web"]["environment"]["GREETING"], "hello 1.2");
+    assert_eq!(p["services"]["db"]["image"], "postgres:16");
+    assert!(p["services"].get("debug").is_none(), "{p:#}");
+    let o = config_in(&dir, &["--profile", "debug", "--format", "json"], &[]);
+    let p: serde_json::Value = serde_json::from_slice(&o.stdout).expect("JSON");
+    assert_eq!(p["services"]["debug"]["image"], "busybox");
+}
+
+#[test]
+fn yaml_v1_names_what_docker_compose_1_29_cannot_read() {
+    let dir = folder(
+        "v1",
+        &[(
+            "compose.yml",
+            "services:\n  a:\n    image: x\n    depends_on:\n      b: {condition: service_started, required: false}\n  b:\n    image: y\n",
+        )],
+    );
+    let o = config_in(&dir, &["-p", "x", "--format", "yaml-v1"], &[]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("`services.a.depends_on.b.required`"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(o.stdout.is_empty());
+    // The same project prints in the other formats.
+    let o = config_in(&dir, &["-p", "x"], &[]);
+    assert!(o.status.success(), "{}", stderr(&o));
 }
