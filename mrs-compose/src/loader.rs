@@ -621,9 +621,12 @@ impl Include {
                 .parent()
                 .map_or_else(|| dir.to_path_buf(), Path::to_path_buf),
         };
+        // Relative to the including project, as compose-go resolves them;
+        // `/dev/null` means none.
         let env_files = env_files
             .iter()
-            .map(|p| project::resolve_path(p, &project_dir))
+            .filter(|p| *p != "/dev/null")
+            .map(|p| project::resolve_path(p, dir))
             .collect();
         Ok(Include {
             paths,

@@ -106,9 +106,12 @@ pub fn normalize(
     errors.into_result(())
 }
 
+/// Bare `environment` entries and build `args` take their value from the
+/// variables, when they have one.
 fn resolve_bare_environment(project: &mut Project, vars: &dyn Resolve) {
     for service in project.services.values_mut() {
-        for (key, value) in service.environment.iter_mut() {
+        let args = service.build.iter_mut().flat_map(|b| b.args.iter_mut());
+        for (key, value) in service.environment.iter_mut().chain(args) {
             if value.is_none()
                 && let Binding::Set(v) = vars.resolve(key)
             {

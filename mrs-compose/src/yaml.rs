@@ -4,7 +4,8 @@
 //! (an alias is a copy of its anchor's node, tags included), `<<` merge keys
 //! are expanded (explicit keys win over merged ones, earlier merge sources
 //! over later ones), compose's `!reset` / `!override` tags are kept on the
-//! nodes, and plain scalars are typed by the YAML 1.2 core schema.
+//! nodes, and plain scalars are typed as compose's YAML library types them:
+//! the YAML 1.2 core schema, with YAML 1.1's leading-zero octals.
 //!
 //! The work is bounded ([`crate::limits`]): nesting deeper than
 //! [`MAX_DEPTH`], or more than [`MAX_NODES`] values once aliases are
@@ -482,18 +483,31 @@ fn parse_bool(text: &str) -> Option<bool> {
     }
 }
 
+/// An integer as compose's YAML library (go-yaml v3) reads one: decimal,
+/// `0x`, `0o`, `0b`, and, as YAML 1.1 did, a leading `0` for octal
+/// (`mode: 0440` is 288).
 fn parse_int(text: &str) -> Option<i64> {
-    if let Some(oct) = text.strip_prefix("0o") {
-        return i64::from_str_radix(oct, 8).ok();
-    }
-    if let Some(hex) = text.strip_prefix("0x") {
-        return i64::from_str_radix(hex, 16).ok();
-    }
-    let digits = text.strip_prefix(['-', '+']).unwrap_or(text);
-    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+    let (negative, digits) = match text.as_bytes().first() {
+        Some(b'-') => (true, &text[1..]),
+        Some(b'+') => (false, &text[1..]),
+        _ => (false, text),
+    };
+    let (radix, digits) = if let Some(d) = digits.strip_prefix("0x") {
+        (16, d)
+    } else if let Some(d) = digits.strip_prefix("0o") {
+        (8, d)
+    } else if let Some(d) = digits.strip_prefix("0b") {
+        (2, d)
+    } else if digits.len() > 1 && digits.starts_with('0') {
+        (8, &digits[1..])
+    } else {
+        (10, digits)
+    };
+    if digits.is_empty() || !digits.chars().all(|c| c.is_digit(radix)) {
         return None;
     }
-    text.parse().ok()
+    let n = i64::from_str_radix(digits, radix).ok()?;
+    Some(if negative { -n } else { n })
 }
 
 fn parse_float(text: &str) -> Option<f64> {
@@ -571,8 +585,9 @@ mod tests {
 
     #[test]
     fn types_plain_scalars_by_the_core_schema() {
-        let root =
-            load_ok("a: 1\nb: '1'\nc: true\nd: yes\ne: ~\nf: 1.5\ng: 8000:8000\nh: 0o17\ni: 1e3\n");
+        let root = load_ok(
+            "a: 1\nb: '1'\nc: true\nd: yes\ne: ~\nf: 1.5\ng: 8000:8000\nh: 0o17\ni: 1e3\nj: 0440\nk: 08\nl: -0x1f\n",
+        );
         let m = root.as_map().expect("map");
         assert_eq!(m.get("a").map(|n| &n.value), Some(&Value::Int(1)));
         assert_eq!(m.get("b").map(|n| &n.value), Some(&Value::Str("1".into())));
@@ -589,6 +604,10 @@ mod tests {
         );
         assert_eq!(m.get("h").map(|n| &n.value), Some(&Value::Int(15)));
         assert_eq!(m.get("i").map(|n| &n.value), Some(&Value::Float(1000.0)));
+        // go-yaml v3 reads a leading zero as octal (a file `mode: 0440`).
+        assert_eq!(m.get("j").map(|n| &n.value), Some(&Value::Int(288)));
+        assert_eq!(m.get("k").map(|n| &n.value), Some(&Value::Float(8.0)));
+        assert_eq!(m.get("l").map(|n| &n.value), Some(&Value::Int(-31)));
     }
 
     #[test]
