@@ -88,10 +88,8 @@ fn resolve_service(service: &mut Map, dir: &Path) {
 
 fn resolve_build(build: &mut Node, dir: &Path) {
     match &mut build.value {
-        Value::Str(context) => {
-            if !is_remote_context(context) {
-                *context = resolve_path(context, dir).display().to_string();
-            }
+        Value::Str(context) if !is_remote_context(context) => {
+            *context = resolve_path(context, dir).display().to_string();
         }
         Value::Map(map) => {
             match map.get_mut("context") {

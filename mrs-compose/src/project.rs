@@ -250,7 +250,7 @@ fn check_references(
         .keys()
         .map(|d| (d.as_str(), "depends_on"))
         .collect();
-    needed.extend(implicit_dependencies(service).map(|(d, key)| (d, key)));
+    needed.extend(implicit_dependencies(service));
     for (dep, key) in needed {
         if !project.services.contains_key(dep) {
             let at = key_at(tree, sname, key, dep).unwrap_or_else(|| {
