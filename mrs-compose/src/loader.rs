@@ -231,26 +231,12 @@ impl<'s> Loader<'s> {
         vars: &dyn Resolve,
         chain: &[PathBuf],
     ) -> Result<Node, Diagnostics> {
-        let mut trees = Vec::new();
-        let mut errors = Diagnostics::default();
-        for (i, overlay) in overlays.iter().enumerate() {
-            let file = files.get(i);
-            match self.file_tree(overlay, dir, file, vars, chain) {
-                Ok(tree) => trees.push(tree),
-                Err(e) => errors.0.extend(e),
-            }
-        }
-        if !errors.is_empty() {
-            return Err(errors);
-        }
-        let mut it = trees.into_iter();
-        let first = it.next().unwrap_or_else(|| {
-            Node::new(
-                Value::Map(Map::new()),
-                Location::synthetic("(no compose file)"),
-            )
-        });
-        Ok(merge::merge_all(first, it))
+        merge::merge_results(
+            overlays
+                .iter()
+                .enumerate()
+                .map(|(i, overlay)| self.file_tree(overlay, dir, files.get(i), vars, chain)),
+        )
     }
 
     fn file_tree(

@@ -44,6 +44,29 @@ pub fn merge_all(mut base: Node, overlays: impl IntoIterator<Item = Node>) -> No
     base
 }
 
+/// Merges trees in order, once all of them were made without error
+/// (else every error of every tree); no tree gives an empty mapping.
+pub fn merge_results(
+    trees: impl IntoIterator<Item = Result<Node, crate::error::Diagnostics>>,
+) -> Result<Node, crate::error::Diagnostics> {
+    let mut errors = crate::error::Diagnostics::default();
+    let mut ok = Vec::new();
+    for tree in trees {
+        match tree {
+            Ok(tree) => ok.push(tree),
+            Err(e) => errors.0.extend(e),
+        }
+    }
+    let mut it = ok.into_iter();
+    let first = it.next().unwrap_or_else(|| {
+        Node::new(
+            Value::Map(Map::new()),
+            Location::synthetic("(no compose file)"),
+        )
+    });
+    errors.into_result(merge_all(first, it))
+}
+
 /// Merges one service definition over another, as `extends` does (the
 /// same rules as merging files, at the path of a service).
 pub fn extend_service(mut base: Node, over: Node) -> Node {

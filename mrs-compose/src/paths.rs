@@ -210,41 +210,20 @@ mod tests {
             get(&["secrets", "s", "file"]).as_deref(),
             Some("/p/q/s.txt")
         );
-        let env: Vec<String> = tree
-            .lookup(&["services", "a", "env_file"])
-            .and_then(Node::as_seq)
-            .expect("env_file")
-            .iter()
-            .map(|n| {
-                n.as_str().map_or_else(
-                    || {
-                        n.lookup(&["path"])
-                            .and_then(Node::as_str)
-                            .unwrap_or_default()
-                            .to_owned()
-                    },
-                    str::to_owned,
-                )
-            })
-            .collect();
+        // A string item, or the `field` of a long one.
+        let items = |path: &[&str], field: &str| -> Vec<String> {
+            let seq = tree.lookup(path).and_then(Node::as_seq).unwrap_or_default();
+            seq.iter()
+                .filter_map(|n| {
+                    n.as_str()
+                        .or_else(|| n.lookup(&[field]).and_then(Node::as_str))
+                })
+                .map(str::to_owned)
+                .collect()
+        };
+        let env = items(&["services", "a", "env_file"], "path");
         assert_eq!(env, ["/p/q/.env", "/p/x.env"]);
-        let volumes: Vec<String> = tree
-            .lookup(&["services", "a", "volumes"])
-            .and_then(Node::as_seq)
-            .expect("volumes")
-            .iter()
-            .map(|n| {
-                n.as_str().map_or_else(
-                    || {
-                        n.lookup(&["source"])
-                            .and_then(Node::as_str)
-                            .unwrap_or_default()
-                            .to_owned()
-                    },
-                    str::to_owned,
-                )
-            })
-            .collect();
+        let volumes = items(&["services", "a", "volumes"], "source");
         assert_eq!(
             volumes,
             ["/p/q/data:/data:ro", "named:/n", "/p/q/logs", "/abs:/abs"]

@@ -19,25 +19,7 @@ pub fn merge_overlays<'a>(
     vars: &dyn Resolve,
     output: crate::interpolate::Output,
 ) -> Result<Node, Diagnostics> {
-    let mut errors = Diagnostics::default();
-    let mut trees = Vec::new();
-    for overlay in overlays {
-        match overlay.interpolate(vars, output) {
-            Ok(tree) => trees.push(tree),
-            Err(e) => errors.0.extend(e),
-        }
-    }
-    if !errors.is_empty() {
-        return Err(errors);
-    }
-    let mut it = trees.into_iter();
-    let first = it.next().unwrap_or_else(|| {
-        Node::new(
-            Value::Map(crate::node::Map::new()),
-            Location::synthetic("(no overlay)"),
-        )
-    });
-    Ok(merge::merge_all(first, it))
+    merge::merge_results(overlays.into_iter().map(|o| o.interpolate(vars, output)))
 }
 
 /// Decodes a merged tree into the typed model; a type error names the
