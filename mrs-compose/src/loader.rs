@@ -11,7 +11,7 @@
 //! script and the macro have them), nothing is read from disk: `include`
 //! and `extends.file` are errors, `env_file` entries are kept as written.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use indexmap::IndexMap;
@@ -112,6 +112,8 @@ struct Loader<'s> {
     /// Values copied by `extends` and `include` so far.
     expanded: usize,
     unset: Vec<(String, Location)>,
+    /// The variables in `unset`.
+    warned: HashSet<String>,
 }
 
 impl<'s> Loader<'s> {
@@ -123,6 +125,7 @@ impl<'s> Loader<'s> {
             files_read: 0,
             expanded: 0,
             unset: Vec::new(),
+            warned: HashSet::new(),
         }
     }
 
@@ -259,16 +262,21 @@ impl<'s> Loader<'s> {
         Ok(tree)
     }
 
-    /// Variables used but not set ("defaulting to a blank string").
+    /// Variables used but not set ("defaulting to a blank string"), each
+    /// once, at its first such use.
     fn note_unset(&mut self, overlay: &Overlay, vars: &dyn Resolve) {
         let index = VariableIndex::build([overlay]);
         for v in index.variables.values() {
-            if let Binding::Unset = vars.resolve(&v.name) {
-                for u in &v.uses {
-                    if u.kind == UseKind::Interpolation && u.required && !u.nested {
-                        self.unset.push((v.name.clone(), u.at.clone()));
-                    }
-                }
+            if self.warned.contains(&v.name) || vars.resolve(&v.name) != Binding::Unset {
+                continue;
+            }
+            let first = v
+                .uses
+                .iter()
+                .find(|u| u.kind == UseKind::Interpolation && u.required && !u.nested);
+            if let Some(u) = first {
+                self.warned.insert(v.name.clone());
+                self.unset.push((v.name.clone(), u.at.clone()));
             }
         }
     }

@@ -474,7 +474,8 @@ pub struct Loaded {
     pub tree: Node,
     /// The overlays' text, for snippets.
     pub sources: Sources,
-    /// Variables used but not set (compose's "defaulting to a blank string").
+    /// Variables used but not set (compose's "defaulting to a blank
+    /// string"), each at its first place.
     pub unset: Vec<(String, Location)>,
 }
 

@@ -284,3 +284,24 @@ fn extends_in_the_same_file() {
         "{e}"
     );
 }
+
+#[test]
+fn an_unset_variable_is_reported_once() {
+    let l = load(
+        &["services:\n  a:\n    image: \"$A:$A\"\n    environment: [X=$A, \"Y=${B}\"]\n"],
+        &[],
+    )
+    .expect("valid");
+    let names: Vec<(&str, String)> = l
+        .unset
+        .iter()
+        .map(|(n, at)| (n.as_str(), at.to_string()))
+        .collect();
+    assert_eq!(
+        names,
+        [
+            ("A", "f0.yml:3:13".to_owned()),
+            ("B", "f0.yml:4:28".to_owned())
+        ]
+    );
+}
