@@ -1345,7 +1345,7 @@ pub mod flex {
         type Value = Vec<PortMapping>;
 
         fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-            f.write_str("a list of ports")
+            f.write_str("a sequence")
         }
 
         fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
