@@ -184,16 +184,13 @@ impl<'s> Loader<'s> {
             return Ok(o.clone());
         }
         let text = self.read_text(path, name, at)?;
-        let overlay = Overlay::parse(name, &text);
-        self.sources.insert(crate::Source {
-            name: name.into(),
-            text,
-        });
-        let overlay = overlay?;
+        let overlay = Overlay::parse(name, &text)?;
         self.cache.insert(key, overlay.clone());
         Ok(overlay)
     }
 
+    /// Reads a file, refusing past [`MAX_FILES`] and [`MAX_FILE_BYTES`];
+    /// its text joins the sources, for snippets.
     fn read_text(
         &mut self,
         path: &Path,
@@ -220,7 +217,12 @@ impl<'s> Loader<'s> {
         if size > MAX_FILE_BYTES {
             return Err(yaml::too_large(Location::new(name.into(), 1, 1), size));
         }
-        std::fs::read_to_string(path).map_err(io)
+        let text = std::fs::read_to_string(path).map_err(io)?;
+        self.sources.insert(crate::Source {
+            name: name.into(),
+            text: text.clone(),
+        });
+        Ok(text)
     }
 
     /// One project's files merged: each interpolated, its paths resolved
@@ -381,12 +383,7 @@ impl<'s> Loader<'s> {
         if let Some(text) = self.env_cache.get(path) {
             return Ok(text.clone());
         }
-        let name = path.display().to_string();
-        let text = self.read_text(path, &name, Some(at))?;
-        self.sources.insert(crate::Source {
-            name: name.as_str().into(),
-            text: text.clone(),
-        });
+        let text = self.read_text(path, &path.display().to_string(), Some(at))?;
         self.env_cache.insert(path.to_path_buf(), text.clone());
         Ok(text)
     }
