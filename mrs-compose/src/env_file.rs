@@ -30,7 +30,7 @@ pub fn parse(
         let line = line.strip_prefix("export ").map_or(line, str::trim_start);
         let Some((key, value)) = line.split_once('=') else {
             let key = line.trim();
-            if interpolate::is_var_name(key) {
+            if is_key(key) {
                 // A bare key takes its value from the environment, when there is one.
                 if let Binding::Set(v) = fallback.resolve(key) {
                     vars.insert(key.to_owned(), v);
@@ -44,7 +44,7 @@ pub fn parse(
             ));
         };
         let key = key.trim_end();
-        if !interpolate::is_var_name(key) {
+        if !is_key(key) {
             return Err(Diagnostic::new(
                 Kind::Syntax,
                 at,
@@ -94,6 +94,15 @@ pub fn parse_raw(file: &str, text: &str) -> Result<IndexMap<String, String>, Dia
         vars.insert(key.trim().to_owned(), value.to_owned());
     }
     Ok(vars)
+}
+
+/// A key as compose's dotenv parser accepts one: letters, digits and
+/// `_ . - [ ]` (label files hold keys like `com.example.team`).
+fn is_key(key: &str) -> bool {
+    !key.is_empty()
+        && key
+            .chars()
+            .all(|c| c.is_alphanumeric() || matches!(c, '_' | '.' | '-' | '[' | ']'))
 }
 
 fn unterminated(at: &Location, quote: char) -> Diagnostic {
@@ -175,6 +184,14 @@ mod tests {
         let e = parse(".env", "A=1\nnot a line\n", &none).expect_err("invalid");
         assert_eq!(e.at.to_string(), ".env:2:1");
         assert!(parse(".env", "A='open\n", &none).is_err());
-        assert!(parse(".env", "1A=x\n", &none).is_err());
+        assert!(parse(".env", "A B=x\n", &none).is_err());
+        assert!(parse(".env", "A$=x\n", &none).is_err());
+        assert_eq!(
+            parse(".env", "com.example.team=ops\n", &none)
+                .expect("a label key")
+                .get("com.example.team")
+                .map(String::as_str),
+            Some("ops")
+        );
     }
 }

@@ -5,7 +5,8 @@
 //! relative paths made absolute, its `include`s loaded as projects of their
 //! own and imported, its `extends` resolved, and merged into the files
 //! before it; the result is decoded, narrowed to the active profiles, its
-//! `env_file`s read into `environment`, and normalised.
+//! `env_file`s read into `environment` and `label_file`s into `labels`,
+//! and normalised.
 //!
 //! Without a project directory (overlays already in memory, as the build
 //! script and the macro have them), nothing is read from disk: `include`
@@ -161,7 +162,7 @@ impl<'s> Loader<'s> {
             },
         );
         if dir.is_some() {
-            self.read_env_files(&mut project, &tree, &vars)?;
+            self.read_service_files(&mut project, &tree, &vars)?;
         }
         project::normalize(&mut project, &name, &vars, &tree)?;
         Ok(Loaded {
@@ -513,9 +514,10 @@ impl<'s> Loader<'s> {
         Ok(())
     }
 
-    /// Reads each service's `env_file`s into its `environment` (which wins),
-    /// then forgets them, as `docker compose config` does.
-    fn read_env_files(
+    /// Reads each service's `env_file`s into its `environment` and its
+    /// `label_file`s into its `labels` (what the service writes itself
+    /// wins), then forgets the files, as `docker compose config` does.
+    fn read_service_files(
         &mut self,
         project: &mut Project,
         tree: &Node,
@@ -523,51 +525,77 @@ impl<'s> Loader<'s> {
     ) -> Result<(), Diagnostics> {
         let mut errors = Diagnostics::default();
         for (sname, service) in project.services.iter_mut() {
-            if service.env_file.is_empty() {
-                continue;
-            }
             let mut env: IndexMap<String, Option<String>> = IndexMap::new();
             for entry in std::mem::take(&mut service.env_file) {
-                let path = PathBuf::from(&entry.path);
-                let at = env_file_at(tree, sname, &entry.path);
-                if !path.exists() {
-                    if entry.required {
-                        errors.push(
-                            Diagnostic::new(
-                                Kind::Io,
-                                at,
-                                format!("env file {} not found", path.display()),
-                            )
-                            .with_help("create it, or mark the entry `required: false`"),
-                        );
-                    }
-                    continue;
-                }
-                let text = match self.env_text(&path, &at) {
-                    Ok(t) => t,
-                    Err(e) => {
-                        errors.push(e);
-                        continue;
-                    }
-                };
-                let name = path.display().to_string();
+                let at = file_entry_at(tree, sname, "env_file", &entry.path);
                 let so_far: IndexMap<String, String> = env
                     .iter()
                     .filter_map(|(k, v)| Some((k.clone(), v.clone()?)))
                     .collect();
-                let parsed = match entry.format.as_deref() {
-                    Some("raw") => env_file::parse_raw(&name, &text),
-                    _ => env_file::parse(&name, &text, &Layered(vec![&so_far, vars])),
-                };
-                match parsed {
+                let fallback = Layered(vec![&so_far, vars]);
+                let raw = entry.format.as_deref() == Some("raw");
+                let file = (entry.path.as_str(), "env file");
+                match self.key_values(file, entry.required, raw, &at, &fallback) {
                     Ok(values) => env.extend(values.into_iter().map(|(k, v)| (k, Some(v)))),
                     Err(e) => errors.push(e),
                 }
             }
-            env.extend(std::mem::take(&mut service.environment));
-            service.environment = env;
+            if !env.is_empty() {
+                env.extend(std::mem::take(&mut service.environment));
+                service.environment = env;
+            }
+            let label_files = match service.extensions.shift_remove("label_file") {
+                Some(serde_json::Value::String(path)) => vec![path],
+                Some(serde_json::Value::Array(paths)) => paths
+                    .into_iter()
+                    .filter_map(|p| p.as_str().map(str::to_owned))
+                    .collect(),
+                _ => Vec::new(),
+            };
+            let mut labels = IndexMap::new();
+            for path in label_files {
+                let at = file_entry_at(tree, sname, "label_file", &path);
+                match self.key_values((&path, "label file"), true, false, &at, vars) {
+                    Ok(values) => labels.extend(values),
+                    Err(e) => errors.push(e),
+                }
+            }
+            if !labels.is_empty() {
+                labels.extend(std::mem::take(&mut service.labels));
+                service.labels = labels;
+            }
         }
         errors.into_result(())
+    }
+
+    /// The `KEY=value` lines of an env or label file (none for a missing
+    /// file that is not `required`).
+    fn key_values(
+        &mut self,
+        (path, what): (&str, &str),
+        required: bool,
+        raw: bool,
+        at: &Location,
+        fallback: &dyn Resolve,
+    ) -> Result<IndexMap<String, String>, Diagnostic> {
+        let file = PathBuf::from(path);
+        if !file.exists() {
+            if required {
+                let d = Diagnostic::new(Kind::Io, at.clone(), format!("{what} {path} not found"));
+                return Err(if what == "env file" {
+                    d.with_help("create it, or mark the entry `required: false`")
+                } else {
+                    d
+                });
+            }
+            return Ok(IndexMap::new());
+        }
+        let text = self.env_text(&file, at)?;
+        if raw {
+            env_file::parse_raw(path, &text)
+        } else {
+            env_file::parse(path, &text, fallback)
+        }
     }
 }
 
@@ -690,9 +718,9 @@ fn not_found(name: &str, file: &str, base: &str, at: &Location) -> Diagnostic {
     )
 }
 
-/// Where a service's `env_file` entry for `path` was written.
-fn env_file_at(tree: &Node, service: &str, path: &str) -> Location {
-    let node_path = ["services", service, "env_file"];
+/// Where a service's `env_file` or `label_file` entry for `path` was written.
+fn file_entry_at(tree: &Node, service: &str, key: &str, path: &str) -> Location {
+    let node_path = ["services", service, key];
     let matches = |n: &&Node| {
         n.as_str() == Some(path) || n.lookup(&["path"]).and_then(Node::as_str) == Some(path)
     };

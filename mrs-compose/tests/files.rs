@@ -247,3 +247,50 @@ fn relative_paths_are_printed_absolute() {
         Some(dir.join("secret.txt").to_str().expect("utf-8"))
     );
 }
+
+#[test]
+fn label_files_are_read_into_the_labels() {
+    let dir = folder(
+        "label_file",
+        &[
+            (
+                "compose.yml",
+                "services:\n  a:\n    image: x\n    label_file: [./labels/base.labels, ./labels/more.labels]\n    labels:\n      tier: own\n",
+            ),
+            (
+                "labels/base.labels",
+                "tier=from-file\ncom.example.team=ops\n",
+            ),
+            ("labels/more.labels", "com.example.cost=7\n"),
+        ],
+    );
+    let l = load_in(&dir, &["compose.yml"], Some("p"), &[]).expect("valid");
+    let labels: Vec<(&str, &str)> = l.project.services["a"]
+        .labels
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    assert_eq!(
+        labels,
+        [
+            ("tier", "own"),
+            ("com.example.team", "ops"),
+            ("com.example.cost", "7")
+        ]
+    );
+    assert!(
+        !l.project.services["a"]
+            .extensions
+            .contains_key("label_file")
+    );
+    let missing = folder(
+        "label_file_missing",
+        &[(
+            "compose.yml",
+            "services:\n  a:\n    image: x\n    label_file: nope.labels\n",
+        )],
+    );
+    let e = load_in(&missing, &["compose.yml"], Some("p"), &[]).expect_err("missing");
+    assert!(e.to_string().contains("label file"), "{e}");
+    assert!(e.to_string().contains("compose.yml:4:17"), "{e}");
+}
