@@ -32,6 +32,22 @@ pub struct Record {
     /// The error, when there was one (redacted).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// The deploy's ID (its journal on the engine), when it changed containers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deploy: Option<String>,
+}
+
+/// The outcome written when a deploy starts changing containers; a record
+/// with the same deploy ID follows unless the process died.
+pub const IN_PROGRESS: &str = "in-progress";
+
+/// Whether `records[i]` is a deploy that started and has no later record: it was interrupted.
+pub fn is_interrupted(records: &[Record], i: usize) -> bool {
+    let r = &records[i];
+    r.outcome == IN_PROGRESS
+        && !records[i + 1..]
+            .iter()
+            .any(|later| later.deploy.is_some() && later.deploy == r.deploy)
 }
 
 /// The state folder of an environment.
@@ -139,6 +155,7 @@ mod tests {
             outcome: "ok".into(),
             changed: vec!["p-django-1".into()],
             error: None,
+            deploy: Some("d1".into()),
         };
         append(&home, &record).expect("append");
         append(
@@ -154,6 +171,13 @@ mod tests {
             back.iter().map(|r| r.outcome.as_str()).collect::<Vec<_>>(),
             ["ok", "rolled-back"]
         );
+        let started = Record {
+            outcome: IN_PROGRESS.into(),
+            ..back[0].clone()
+        };
+        let done = back[1].clone();
+        assert!(is_interrupted(std::slice::from_ref(&started), 0));
+        assert!(!is_interrupted(&[started, done], 0));
         std::fs::remove_dir_all(&home).ok();
     }
 }

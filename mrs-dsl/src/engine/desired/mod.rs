@@ -1,4 +1,8 @@
 //! The desired state: what the resolved project asks the engine for.
+//! Aspects with rules of their own have their own file (`env.rs`:
+//! variables, secrets and size limits).
+
+pub mod env;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -14,6 +18,7 @@ use mrs_compose::model::{Network, Service, Volume};
 use mrs_compose::volumes::MountKind;
 use mrs_env::spec::{EnvSpec, Resolved};
 
+use self::env::EnvVar;
 use super::labels;
 
 /// One container to run.
@@ -31,14 +36,50 @@ pub struct DesiredContainer {
     pub hash: String,
     /// Short hash per service key, to explain recreations.
     pub key_hashes: IndexMap<String, String>,
-    /// The create body, without the image-ID label (stamped at apply time).
+    /// The create body without its environment (see [`DesiredContainer::create_body`])
+    /// and the image-ID label (stamped at apply time).
     pub body: ContainerCreateBody,
+    /// The environment, secrets wrapped until the create request.
+    pub env: Vec<EnvVar>,
     /// Networks by engine name, with aliases; the first is attached at create.
     pub networks: Vec<(String, Vec<String>)>,
     /// Services this one depends on, with conditions.
     pub depends_on: Vec<(String, mrs_compose::model::Condition)>,
     /// Whether the service has a health check.
     pub has_healthcheck: bool,
+}
+
+impl DesiredContainer {
+    /// The create request's body: the one place secrets are exposed.
+    pub fn create_body(&self) -> ContainerCreateBody {
+        ContainerCreateBody {
+            env: Some(self.env.iter().map(EnvVar::entry).collect()),
+            ..self.body.clone()
+        }
+    }
+
+    /// Volume paths that are anonymous for this container: declared by the
+    /// image or by the service without a source, and not otherwise mounted.
+    pub fn anonymous_targets(&self, image_volumes: &[String]) -> Vec<String> {
+        let mounted: Vec<&str> = self
+            .body
+            .host_config
+            .as_ref()
+            .and_then(|h| h.binds.as_ref())
+            .into_iter()
+            .flatten()
+            .filter_map(|b| b.split(':').nth(1))
+            .collect();
+        let mut targets: Vec<String> = image_volumes
+            .iter()
+            .chain(self.body.volumes.iter().flatten())
+            .map(|t| t.trim_end_matches('/').to_owned())
+            .filter(|t| !mounted.contains(&t.as_str()))
+            .collect();
+        targets.sort();
+        targets.dedup();
+        targets
+    }
 }
 
 /// A network or volume to ensure.
@@ -150,13 +191,16 @@ pub fn desired(
         }
         containers.push(container(
             spec,
-            &name,
-            &home,
+            &Context {
+                project: &name,
+                home: &home,
+                networks: &networks,
+                volumes: &volumes,
+                spec_hash,
+                redactor: &resolved.redactor,
+            },
             &service_name,
             service,
-            &networks,
-            &volumes,
-            spec_hash,
         )?);
     }
     Ok(Desired {
@@ -260,17 +304,24 @@ fn nanos(d: &mrs_compose::duration::GoDuration) -> i64 {
     i64::try_from(d.0.as_nanos()).unwrap_or(i64::MAX)
 }
 
-#[allow(clippy::too_many_arguments)]
+/// What every container of a project is built against.
+struct Context<'a> {
+    project: &'a str,
+    home: &'a Path,
+    networks: &'a [DesiredNetwork],
+    volumes: &'a [DesiredVolume],
+    spec_hash: &'a str,
+    redactor: &'a mrs_env::secret::Redactor,
+}
+
 fn container(
     spec: &EnvSpec,
-    project: &str,
-    home: &Path,
+    cx: &Context<'_>,
     service_name: &str,
     service: &Service,
-    networks: &[DesiredNetwork],
-    volumes: &[DesiredVolume],
-    spec_hash: &str,
 ) -> Result<DesiredContainer, DesiredError> {
+    let (project, home, networks, volumes, spec_hash) =
+        (cx.project, cx.home, cx.networks, cx.volumes, cx.spec_hash);
     let number = 1;
     let name = service
         .container_name
@@ -296,7 +347,10 @@ fn container(
             m.source = Some(resolve_path(s, home).display().to_string());
         }
     }
-    let value = serde_json::to_value(&hashed).unwrap_or_default();
+    let mut value = serde_json::to_value(&hashed).unwrap_or_default();
+    // Secrets are never hashed: a label must not let anyone test guesses.
+    // A changed secret is found by comparing with the container's Config.Env.
+    env::mask_secrets(&mut value, cx.redactor);
     let hash = hash_json(&value);
     let key_hashes: IndexMap<String, String> = match &value {
         serde_json::Value::Object(map) => map
@@ -366,14 +420,15 @@ fn container(
         );
     }
 
-    let env: Vec<String> = service
-        .environment
+    let env = env::env(&service.environment, cx.redactor);
+    let args: Vec<String> = service
+        .entrypoint
         .iter()
-        .map(|(k, v)| match v {
-            Some(v) => format!("{k}={v}"),
-            None => k.clone(),
-        })
+        .flatten()
+        .chain(service.command.iter().flatten())
+        .cloned()
         .collect();
+    env::check_sizes(&name, &env, &args)?;
 
     let mut exposed: Vec<String> = service
         .expose
@@ -560,7 +615,6 @@ fn container(
 
     let body = ContainerCreateBody {
         image: Some(image.clone()),
-        env: Some(env),
         cmd: service.command.clone(),
         entrypoint: service.entrypoint.clone(),
         labels: Some(labels_map),
@@ -590,6 +644,7 @@ fn container(
         hash,
         key_hashes,
         body,
+        env,
         networks: attached,
         depends_on: service
             .depends_on
