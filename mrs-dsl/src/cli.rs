@@ -19,7 +19,7 @@ use crate::engine::{Engine, Error, ops, plan};
 use crate::exit::{self, Outcome};
 use crate::history;
 use crate::inputs::Inputs;
-use crate::session::{DownRequest, Session, UpRequest};
+use crate::session::{DownRequest, EarlyCheck, Session, UpRequest};
 
 /// Writes to stdout; a reader that went away (`| head`) ends the program quietly.
 fn emit(text: &str) {
@@ -362,16 +362,26 @@ impl Ctx {
                 Outcome::Ok
             }
             other => {
-                let engine = match Engine::connect().await {
-                    Ok(e) => e,
-                    Err(e) => return self.fail(Outcome::Unchanged, &e.to_string()),
-                };
                 let desired = match desired::desired(&self.spec, &resolved, &self.spec_hash) {
                     Ok(d) => d,
                     Err(e) => return self.fail(Outcome::Unchanged, &e.to_string()),
                 };
+                // `up` ends with the HTTP check: when nothing changes, one try made
+                // now, while the engine is asked, is the one that counts.
+                let early = match &other {
+                    Command::Up(args) if !args.no_wait => self
+                        .http_check(&resolved)
+                        .ok()
+                        .flatten()
+                        .map(crate::session::try_http_check_now),
+                    _ => None,
+                };
+                let engine = match Engine::connect().await {
+                    Ok(e) => e,
+                    Err(e) => return self.fail(Outcome::Unchanged, &e.to_string()),
+                };
                 let result = self
-                    .engine_command(other, &engine, &resolved, &desired, &say)
+                    .engine_command(other, &engine, &resolved, &desired, &say, early)
                     .await;
                 match result {
                     Ok(outcome) => outcome,
@@ -390,6 +400,7 @@ impl Ctx {
         resolved: &Resolved,
         desired: &Desired,
         say: &(dyn Fn(&str) + Sync),
+        early: Option<EarlyCheck>,
     ) -> Result<Outcome, (Outcome, Error)> {
         let failed = |e: Error| (Outcome::Failed, e);
         match command {
@@ -414,7 +425,7 @@ impl Ctx {
             Command::Up(args) => {
                 let session = self.session(engine, resolved, desired, say);
                 let report = match self.up_request(resolved, &args) {
-                    Ok(request) => session.up(&request).await,
+                    Ok(request) => session.up(&request, early).await,
                     Err(e) => session.refuse(&e),
                 };
                 if report.outcome == Outcome::Ok {

@@ -129,12 +129,18 @@ pub fn who() -> String {
 }
 
 /// SHA-256 of the running binary.
+/// Computed once per process (call it early on a blocking thread to have
+/// it ready when the record is written).
 pub fn binary_sha256() -> String {
     use sha2::{Digest, Sha256};
-    std::env::current_exe()
-        .and_then(std::fs::read)
-        .map(|bytes| mrs_env::catalog::hex(&Sha256::digest(&bytes)))
-        .unwrap_or_default()
+    static HASH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    HASH.get_or_init(|| {
+        std::env::current_exe()
+            .and_then(std::fs::read)
+            .map(|bytes| mrs_env::catalog::hex(&Sha256::digest(&bytes)))
+            .unwrap_or_default()
+    })
+    .clone()
 }
 
 #[cfg(test)]

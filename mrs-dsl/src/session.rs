@@ -82,6 +82,14 @@ impl UpReport {
     }
 }
 
+/// One try of the HTTP check, running while other work goes on.
+pub type EarlyCheck = tokio::task::JoinHandle<Result<(), Error>>;
+
+/// Starts one try of the HTTP check in the background.
+pub fn try_http_check_now(check: HttpCheck) -> EarlyCheck {
+    tokio::spawn(async move { health::http_check(&check, Instant::now(), &|_| {}).await })
+}
+
 /// Ends the process on a second signal: the next `up` recovers from the journal.
 fn abort(signal: &str) -> ! {
     eprintln!(
@@ -97,9 +105,13 @@ impl Session<'_> {
 
     /// Deploys: plan first; take the lock only when there is work; always
     /// end with the health gate, so exit 0 means the environment serves.
-    pub async fn up(&self, request: &UpRequest) -> UpReport {
+    /// `early_check`: the HTTP check tried once while the engine was reached
+    /// and the plan made ([`try_http_check_now`]).
+    pub async fn up(&self, request: &UpRequest, early_check: Option<EarlyCheck>) -> UpReport {
         let cancel = Cancel::default();
         cancel.listen(abort);
+        // Ready by the time the history record is written.
+        let hashing = tokio::task::spawn_blocking(history::binary_sha256);
         let planned = plan::plan(
             self.engine,
             self.env(),
@@ -113,17 +125,25 @@ impl Session<'_> {
         };
         self.warn_leftovers(&plan);
         if plan.is_noop() {
-            return self.serving(&plan, request, &cancel).await;
+            let answered = match early_check {
+                Some(task) => matches!(task.await, Ok(Ok(()))),
+                None => false,
+            };
+            let _ = hashing.await;
+            return self.serving(&plan, request, &cancel, answered).await;
         }
-        let acquired = cancel
-            .or_interrupted(Lock::acquire(
-                self.engine,
-                &self.desired.project,
-                request.wait_lock,
-                &cancel,
-                &|m| (self.say)(m),
-            ))
-            .await;
+        if let Some(task) = early_check {
+            task.abort();
+        }
+        // Not cut short by a signal: creating the lock changes state; its wait checks `cancel`.
+        let acquired = Lock::acquire(
+            self.engine,
+            &self.desired.project,
+            request.wait_lock,
+            &cancel,
+            &|m| (self.say)(m),
+        )
+        .await;
         let lock = match acquired {
             Ok(l) => l,
             Err(e) => return self.unchanged(&e),
@@ -162,7 +182,7 @@ impl Session<'_> {
             return self.unchanged(&e);
         }
         if plan.is_noop() {
-            return self.serving(&plan, request, cancel).await;
+            return self.serving(&plan, request, cancel, false).await;
         }
         (self.say)(&plan.summary());
         let deploy = journal::new_deploy_id();
@@ -269,8 +289,15 @@ impl Session<'_> {
         Ok(())
     }
 
-    /// Nothing to change: check the environment serves (exit 0) or say why not (exit 1).
-    async fn serving(&self, plan: &Plan, request: &UpRequest, cancel: &Cancel) -> UpReport {
+    /// Nothing to change: check the environment serves (exit 0) or say why
+    /// not (exit 1). `answered`: the HTTP check already passed during the plan.
+    async fn serving(
+        &self,
+        plan: &Plan,
+        request: &UpRequest,
+        cancel: &Cancel,
+        answered: bool,
+    ) -> UpReport {
         (self.say)(&format!("nothing to do: {}", plan.summary()));
         if !request.options.wait {
             self.record("up", Outcome::Ok, &[], None, None);
@@ -292,7 +319,7 @@ impl Session<'_> {
                 )
                 .await?;
             }
-            if let Some(http) = &request.http {
+            if let Some(http) = request.http.as_ref().filter(|_| !answered) {
                 health::http_check(http, deadline, &|m| (self.say)(m)).await?;
             }
             Ok::<(), Error>(())

@@ -139,6 +139,8 @@ impl Lock {
             );
             match wait {
                 Some(limit) if started.elapsed() < limit => {
+                    // Waiting only reads: a signal ends it between calls.
+                    cancel.check()?;
                     if !announced {
                         say(&format!("{held}; waiting up to {}s", limit.as_secs()));
                         announced = true;
