@@ -293,9 +293,11 @@ impl Ctx {
         for warning in inputs.unknown_names(&self.spec) {
             eprintln!("{warning}");
         }
-        inputs
-            .check_secrets(&self.spec)
-            .map_err(|e| self.fail(Outcome::Unchanged, &e.to_string()))?;
+        if needs == Needs::Everything {
+            inputs
+                .check_secrets(&self.spec)
+                .map_err(|e| self.fail(Outcome::Unchanged, &e.to_string()))?;
+        }
         self.spec
             .resolve_with(&inputs, needs)
             .map_err(|e| self.fail(Outcome::Unchanged, &e.to_string()))

@@ -47,19 +47,6 @@ pub fn stopped_containers_and_a_pruned_network_are_recreated() {
 
 const DEPS: &str = env!("CARGO_BIN_EXE_e2e-deps");
 
-/// Names of the volumes mounted by a container.
-fn volumes_of(container: &str) -> Vec<String> {
-    docker_out(&[
-        "inspect",
-        "--format",
-        "{{range .Mounts}}{{if eq .Type \"volume\"}}{{println .Name}}{{end}}{{end}}",
-        container,
-    ])
-    .lines()
-    .map(str::to_owned)
-    .collect()
-}
-
 pub fn anonymous_volumes_survive_a_recreate_and_down_removes_them() {
     let down = run(DEPS, &["down", "--force", "--volumes", "--yes"], &[]);
     assert!(down.status.success(), "{}", stderr(&down));
@@ -73,17 +60,11 @@ pub fn anonymous_volumes_survive_a_recreate_and_down_removes_them() {
         1,
         "postgres's data is in one anonymous volume"
     );
-    let write = docker(&[
-        "exec",
+    let write = psql_in(
         pg,
-        "psql",
-        "-U",
-        "django",
-        "-d",
         "mrs",
-        "-c",
         "CREATE TABLE kept (note text); INSERT INTO kept VALUES ('before the recreate');",
-    ]);
+    );
     assert!(
         write.status.success(),
         "{}",
@@ -94,17 +75,7 @@ pub fn anonymous_volumes_survive_a_recreate_and_down_removes_them() {
     assert_eq!(code(&recreate), 0, "{}", stderr(&recreate));
     assert_ne!(id_of(pg), before, "postgres was recreated");
     assert_eq!(volumes_of(pg), volumes, "on the same anonymous volume");
-    let read = docker(&[
-        "exec",
-        pg,
-        "psql",
-        "-U",
-        "django",
-        "-d",
-        "mrs",
-        "-tAc",
-        "SELECT note FROM kept",
-    ]);
+    let read = psql_in(pg, "mrs", "SELECT note FROM kept");
     assert_eq!(
         String::from_utf8_lossy(&read.stdout).trim(),
         "before the recreate"

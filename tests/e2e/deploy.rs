@@ -502,17 +502,7 @@ pub fn review_behind_traefik_and_down_leaves_others_alone() {
 
     let a_volumes: Vec<String> = project_containers("test-feature-a")
         .iter()
-        .flat_map(|(name, _)| {
-            docker_out(&[
-                "inspect",
-                "--format",
-                "{{range .Mounts}}{{if eq .Type \"volume\"}}{{println .Name}}{{end}}{{end}}",
-                name,
-            ])
-            .lines()
-            .map(str::to_owned)
-            .collect::<Vec<_>>()
-        })
+        .flat_map(|(name, _)| volumes_of(name))
         .collect();
     assert!(
         !a_volumes.is_empty(),
@@ -753,23 +743,7 @@ pub fn depends_on_service_healthy_orders_the_start() {
 /// warns and keeps it; `up --remove-orphans` removes it.
 pub fn orphans_are_kept_with_a_warning_or_removed_on_request() {
     local_up();
-    let _ = docker(&["rm", "-f", "testmrs-retired-1"]);
-    let created = docker(&[
-        "create",
-        "--name",
-        "testmrs-retired-1",
-        "--label",
-        "com.docker.compose.project=testmrs",
-        "--label",
-        "com.docker.compose.service=retired",
-        "--label",
-        "com.docker.compose.container-number=1",
-        "--label",
-        "com.docker.compose.oneoff=False",
-        "--label",
-        "com.docker.compose.config-hash=0",
-        "betagouv/mrs:master",
-    ]);
+    let created = create_labelled("testmrs-retired-1", "retired");
     assert!(created.status.success());
     let warned = run(LOCAL, &["up"], &[]);
     assert_eq!(code(&warned), 0);

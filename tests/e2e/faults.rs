@@ -251,17 +251,11 @@ pub fn kill_during_a_failing_health_check_is_rolled_back_by_the_next_up() {
 pub fn a_no_op_up_checks_health() {
     local_up();
     let rename = |from: &str, to: &str| {
-        docker(&[
-            "exec",
+        psql_in(
             "testmrs-postgres-1",
-            "psql",
-            "-U",
-            "django",
-            "-d",
             "postgres",
-            "-c",
             &format!("ALTER DATABASE {from} RENAME TO {to}"),
-        ])
+        )
     };
     let broken = rename("mrs", "mrs_gone");
     assert!(
@@ -286,23 +280,7 @@ pub fn a_no_op_up_checks_health() {
 pub fn a_stale_previous_container_is_never_touched() {
     local_up();
     let django = id_of("testmrs-django-1");
-    let _ = docker(&["rm", "-f", "testmrs-django-1_mrs-previous"]);
-    let stale = docker(&[
-        "create",
-        "--name",
-        "testmrs-django-1_mrs-previous",
-        "--label",
-        "com.docker.compose.project=testmrs",
-        "--label",
-        "com.docker.compose.service=django",
-        "--label",
-        "com.docker.compose.container-number=1",
-        "--label",
-        "com.docker.compose.oneoff=False",
-        "--label",
-        "com.docker.compose.config-hash=0",
-        "betagouv/mrs:master",
-    ]);
+    let stale = create_labelled("testmrs-django-1_mrs-previous", "django");
     assert!(stale.status.success());
     let stale_id = id_of("testmrs-django-1_mrs-previous");
     let o = run(E2E_LOCAL, &["up", "--health-timeout", "5"], &BROKEN);

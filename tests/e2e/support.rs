@@ -121,17 +121,46 @@ pub fn http_status(port: u16, host: &str) -> Option<u16> {
 }
 
 pub fn psql(sql: &str) -> Output {
+    psql_in("testmrs-postgres-1", "mrs", sql)
+}
+
+/// Runs `sql` with psql (unaligned, tuples only) in `container`, on database `db`.
+pub fn psql_in(container: &str, db: &str, sql: &str) -> Output {
     docker(&[
-        "exec",
-        "testmrs-postgres-1",
-        "psql",
-        "-U",
-        "django",
-        "-d",
-        "mrs",
-        "-tAc",
-        sql,
+        "exec", container, "psql", "-U", "django", "-d", db, "-tAc", sql,
     ])
+}
+
+/// Creates (never starts) a container labelled as the `testmrs` project's
+/// container of `service`, as someone else might have.
+pub fn create_labelled(name: &str, service: &str) -> Output {
+    let _ = docker(&["rm", "-f", name]);
+    let labels = [
+        "com.docker.compose.project=testmrs".to_owned(),
+        format!("com.docker.compose.service={service}"),
+        "com.docker.compose.container-number=1".to_owned(),
+        "com.docker.compose.oneoff=False".to_owned(),
+        "com.docker.compose.config-hash=0".to_owned(),
+    ];
+    let mut args = vec!["create", "--name", name];
+    for l in &labels {
+        args.extend(["--label", l.as_str()]);
+    }
+    args.push("betagouv/mrs:master");
+    docker(&args)
+}
+
+/// Names of the volumes mounted by a container.
+pub fn volumes_of(container: &str) -> Vec<String> {
+    docker_out(&[
+        "inspect",
+        "--format",
+        "{{range .Mounts}}{{if eq .Type \"volume\"}}{{println .Name}}{{end}}{{end}}",
+        container,
+    ])
+    .lines()
+    .map(str::to_owned)
+    .collect()
 }
 
 /// A binary started in the background, its stderr collected line by line.

@@ -400,29 +400,12 @@ async fn create_entry(
     deploy: &str,
     starts: &[&str],
 ) -> Result<String, Error> {
-    let labels_map = HashMap::from([
-        (labels::PROJECT.to_owned(), project.to_owned()),
-        (labels::ROLE.to_owned(), Role::Journal.as_str().to_owned()),
-        (labels::DEPLOY.to_owned(), deploy.to_owned()),
-        (labels::WHO.to_owned(), crate::history::who()),
-        (labels::SINCE.to_owned(), super::lock::now().to_string()),
-        (labels::STARTS.to_owned(), starts.join(",")),
-    ]);
-    let body = ContainerCreateBody {
-        image: Some(super::lock::LOCK_IMAGE.to_owned()),
-        cmd: Some(vec!["journal".into()]),
-        labels: Some(labels_map),
-        network_disabled: Some(true),
-        ..ContainerCreateBody::default()
-    };
     let name = journal::entry_name(project, deploy);
-    let options = CreateContainerOptionsBuilder::default().name(&name).build();
-    engine
-        .docker
-        .create_container(Some(options), body)
-        .await
-        .map(|r| r.id)
-        .ctx(|| format!("create the journal entry {name}"))
+    let extra = [
+        (labels::DEPLOY, deploy.to_owned()),
+        (labels::STARTS, starts.join(",")),
+    ];
+    super::lock::create_marker(engine, &name, project, Role::Journal, &extra).await
 }
 
 /// The deploy passed: its journal entry goes, then what it set aside.

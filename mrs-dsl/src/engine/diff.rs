@@ -15,33 +15,24 @@ pub fn diff(
     remove_orphans: bool,
 ) -> Vec<Step> {
     let mut steps = Vec::new();
+    let named = |kind, name: &String, exists: bool, external: bool| Step {
+        kind,
+        name: name.clone(),
+        service: None,
+        action: if exists { Action::Keep } else { Action::Create },
+        detail: if external {
+            "external".into()
+        } else {
+            String::new()
+        },
+    };
     for n in &desired.networks {
         let exists = observed.networks.get(&n.name).is_some_and(Option::is_some);
-        steps.push(Step {
-            kind: StepKind::Network,
-            name: n.name.clone(),
-            service: None,
-            action: if exists { Action::Keep } else { Action::Create },
-            detail: if n.config.external {
-                "external".into()
-            } else {
-                String::new()
-            },
-        });
+        steps.push(named(StepKind::Network, &n.name, exists, n.config.external));
     }
     for v in &desired.volumes {
         let exists = observed.volumes.get(&v.name).copied().unwrap_or(false);
-        steps.push(Step {
-            kind: StepKind::Volume,
-            name: v.name.clone(),
-            service: None,
-            action: if exists { Action::Keep } else { Action::Create },
-            detail: if v.config.external {
-                "external".into()
-            } else {
-                String::new()
-            },
-        });
+        steps.push(named(StepKind::Volume, &v.name, exists, v.config.external));
     }
     for f in &desired.folders {
         let detail = match (f.owner, f.mode) {

@@ -35,7 +35,8 @@ use super::{Context, Engine, Error, is_not_found, labels};
 /// The image lock containers are created from (built locally, no registry).
 pub const LOCK_IMAGE: &str = "mrs-deploy/lock:1";
 
-const OWNER: &str = "io.mrs-deploy.lock.owner";
+/// Where locks written by earlier versions name their holder.
+const LEGACY_OWNER: &str = "io.mrs-deploy.lock.owner";
 const LEASE_OF: &str = "io.mrs-deploy.lease-of";
 const LEASE_SECS: &str = "io.mrs-deploy.lease-secs";
 
@@ -105,7 +106,7 @@ impl Lock {
         let mut announced = false;
         loop {
             let secs = [(LEASE_SECS, lease.as_secs().to_string())];
-            match create(engine, &name, project, Role::Lock, &secs).await {
+            match create_marker(engine, &name, project, Role::Lock, &secs).await {
                 Ok(id) => return Lock::hold(engine, project, id, lease, cancel).await,
                 Err(e) if e.status() == Some(409) => {}
                 Err(e) => return Err(e),
@@ -172,7 +173,7 @@ impl Lock {
     ) -> Result<Lock, Error> {
         let first = lease_name(project, &id, now() + lease.as_secs());
         let of = [(LEASE_OF, id.clone())];
-        let lease_id = match create(engine, &first, project, Role::Lease, &of).await {
+        let lease_id = match create_marker(engine, &first, project, Role::Lease, &of).await {
             Ok(l) => l,
             Err(e) => {
                 let _ = super::apply::remove(engine, &id, false).await;
@@ -218,7 +219,9 @@ impl Lock {
     }
 }
 
-async fn create(
+/// Creates a never-started container from the lock image: a lock, a lease
+/// or a journal entry, with who and since when in its labels. Returns its ID.
+pub async fn create_marker(
     engine: &Engine,
     name: &str,
     project: &str,
@@ -228,7 +231,7 @@ async fn create(
     let who = crate::history::who();
     let mut labels_map = HashMap::from([
         (
-            OWNER.to_owned(),
+            labels::WHO.to_owned(),
             format!("{who} (pid {})", std::process::id()),
         ),
         (labels::SINCE.to_owned(), now().to_string()),
@@ -251,7 +254,7 @@ async fn create(
         .create_container(Some(options), body)
         .await
         .map(|r| r.id)
-        .ctx(|| format!("create the deploy lock {name}"))
+        .ctx(|| format!("create {name}"))
 }
 
 /// The lock's holder, with its lease's expiry; `None` when there is no lock.
@@ -289,7 +292,9 @@ async fn holder(engine: &Engine, name: &str) -> Result<Option<Holder>, Error> {
     let legacy = get("io.mrs-deploy.lock.expires").parse::<u64>().ok();
     Ok(Some(Holder {
         id,
-        owner: get(OWNER),
+        owner: Some(get(labels::WHO))
+            .filter(|w| !w.is_empty())
+            .unwrap_or_else(|| get(LEGACY_OWNER)),
         since: get(labels::SINCE)
             .parse()
             .or_else(|_| get("io.mrs-deploy.lock.since").parse())

@@ -1,25 +1,28 @@
 //! The desired state: what the resolved project asks the engine for.
-//! Aspects with rules of their own have their own file (`env.rs`:
-//! variables, secrets and size limits).
+//! One builder per aspect, each in its own file: `env` (variables, secrets,
+//! size limits), `hash`, `labels`, `ports`, `mounts`, `networks`, `health`,
+//! `resources` (the host config); this file assembles them.
 
 pub mod env;
+pub mod hash;
+pub mod health;
+pub mod labels;
+pub mod mounts;
+pub mod networks;
+pub mod ports;
+pub mod resources;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use bollard::models::{
-    ContainerCreateBody, EndpointSettings, HealthConfig, HostConfig, HostConfigLogConfig,
-    NetworkingConfig, PortBinding, ResourcesUlimits, RestartPolicy, RestartPolicyNameEnum,
-};
+use bollard::models::{ContainerCreateBody, EndpointSettings, NetworkingConfig};
 use indexmap::IndexMap;
-use sha2::{Digest, Sha256};
 
 use mrs_compose::model::{Network, Service, Volume};
 use mrs_compose::volumes::MountKind;
 use mrs_env::spec::{EnvSpec, Resolved};
 
 use self::env::EnvVar;
-use super::labels;
 
 /// One container to run.
 #[derive(Clone, Debug)]
@@ -220,7 +223,7 @@ pub fn resolve_path(source: &str, home: &Path) -> PathBuf {
 
 /// Folders named by the seed's `io.yourlabs.compose.mkdir=path,path:uid:gid:mode` label.
 pub fn mkdir_folders(service: &Service, home: &Path) -> Result<Vec<Folder>, DesiredError> {
-    let Some(value) = service.labels.get(labels::MKDIR) else {
+    let Some(value) = service.labels.get(super::labels::MKDIR) else {
         return Ok(Vec::new());
     };
     let spec = parse_mkdir(value).map_err(DesiredError)?;
@@ -250,7 +253,7 @@ pub fn parse_mkdir(value: &str) -> Result<MkdirSpec, String> {
     let bad = || {
         format!(
             "invalid `{}` label `{value}`: expected `path,path:uid:gid:mode`",
-            labels::MKDIR
+            super::labels::MKDIR
         )
     };
     let (owner, mode) = match rest.as_slice() {
@@ -277,7 +280,7 @@ pub fn parse_mkdir(value: &str) -> Result<MkdirSpec, String> {
     {
         return Err(format!(
             "`{}` paths must stay inside the project folder: `{value}`",
-            labels::MKDIR
+            super::labels::MKDIR
         ));
     }
     Ok(MkdirSpec { paths, owner, mode })
@@ -294,15 +297,7 @@ pub struct MkdirSpec {
     pub mode: Option<u32>,
 }
 
-/// SHA-256 hex of canonical JSON.
-pub fn hash_json(value: &serde_json::Value) -> String {
-    let bytes = serde_json::to_vec(value).unwrap_or_default();
-    mrs_env::catalog::hex(&Sha256::digest(&bytes))
-}
-
-fn nanos(d: &mrs_compose::duration::GoDuration) -> i64 {
-    i64::try_from(d.0.as_nanos()).unwrap_or(i64::MAX)
-}
+pub use hash::hash_json;
 
 /// What every container of a project is built against.
 struct Context<'a> {
@@ -320,8 +315,7 @@ fn container(
     service_name: &str,
     service: &Service,
 ) -> Result<DesiredContainer, DesiredError> {
-    let (project, home, networks, volumes, spec_hash) =
-        (cx.project, cx.home, cx.networks, cx.volumes, cx.spec_hash);
+    let (project, home, networks, volumes) = (cx.project, cx.home, cx.networks, cx.volumes);
     let number = 1;
     let name = service
         .container_name
@@ -333,93 +327,9 @@ fn container(
         ))
     })?;
 
-    // What defines the container: the service as resolved, bind sources made
-    // absolute, network names. Not: build, depends_on (compose excludes them),
-    // file paths of the overlays or the binary.
-    let mut hashed = service.clone();
-    hashed.build = None;
-    hashed.depends_on.clear();
-    hashed.pull_policy = None;
-    for m in &mut hashed.volumes {
-        if m.kind == MountKind::Bind
-            && let Some(s) = &m.source
-        {
-            m.source = Some(resolve_path(s, home).display().to_string());
-        }
-    }
-    let mut value = serde_json::to_value(&hashed).unwrap_or_default();
-    // Secrets are never hashed: a label must not let anyone test guesses.
-    // A changed secret is found by comparing with the container's Config.Env.
-    env::mask_secrets(&mut value, cx.redactor);
-    let hash = hash_json(&value);
-    let key_hashes: IndexMap<String, String> = match &value {
-        serde_json::Value::Object(map) => map
-            .iter()
-            .map(|(k, v)| (k.clone(), hash_json(v)[..8].to_owned()))
-            .collect(),
-        _ => IndexMap::new(),
-    };
-
-    let mut labels_map: HashMap<String, String> = service
-        .labels
-        .iter()
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
-    let depends: Vec<String> = service
-        .depends_on
-        .iter()
-        .map(|(k, d)| {
-            format!(
-                "{k}:{}:{}",
-                serde_json::to_value(d.condition)
-                    .ok()
-                    .and_then(|v| v.as_str().map(str::to_owned))
-                    .unwrap_or_default(),
-                d.restart
-            )
-        })
-        .collect();
-    for (k, v) in [
-        (labels::PROJECT, project.to_owned()),
-        (labels::SERVICE, service_name.to_owned()),
-        (labels::NUMBER, number.to_string()),
-        (labels::ONEOFF, "False".to_owned()),
-        (labels::CONFIG_HASH, hash.clone()),
-        (labels::DEPENDS_ON, depends.join(",")),
-        (labels::WORKING_DIR, home.display().to_string()),
-        (
-            labels::CONFIG_FILES,
-            spec.overlays
-                .iter()
-                .map(|o| o.file.clone())
-                .collect::<Vec<_>>()
-                .join(","),
-        ),
-        (labels::VERSION, labels::COMPOSE_VERSION.to_owned()),
-        (labels::ENV, spec.name.clone()),
-        (labels::SPEC_HASH, spec_hash.to_owned()),
-        (
-            labels::KEY_HASHES,
-            key_hashes
-                .iter()
-                .map(|(k, v)| format!("{k}={v}"))
-                .collect::<Vec<_>>()
-                .join(","),
-        ),
-    ] {
-        labels_map.insert(k.to_owned(), v);
-    }
-    if let mrs_env::spec::Persistence::Ephemeral { lifetime_secs, .. } = &spec.persistence {
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_secs())
-            .unwrap_or(0);
-        labels_map.insert(
-            labels::EXPIRES.to_owned(),
-            (now + lifetime_secs).to_string(),
-        );
-    }
-
+    let (hash, key_hashes) = hash::config_hash(service, home, cx.redactor);
+    let labels_map =
+        labels::container_labels(spec, cx, service_name, service, number, &hash, &key_hashes);
     let env = env::env(&service.environment, cx.redactor);
     let args: Vec<String> = service
         .entrypoint
@@ -429,180 +339,17 @@ fn container(
         .cloned()
         .collect();
     env::check_sizes(&name, &env, &args)?;
-
-    let mut exposed: Vec<String> = service
-        .expose
-        .iter()
-        .map(|e| {
-            if e.contains('/') {
-                e.clone()
-            } else {
-                format!("{e}/tcp")
-            }
-        })
-        .collect();
-    let mut bindings: HashMap<String, Option<Vec<PortBinding>>> = HashMap::new();
-    for p in &service.ports {
-        let key = format!("{}/{}", p.target, p.protocol);
-        if !exposed.contains(&key) {
-            exposed.push(key.clone());
-        }
-        let binding = PortBinding {
-            host_ip: p.host_ip.clone(),
-            host_port: p.published.clone(),
-        };
-        bindings
-            .entry(key)
-            .or_insert_with(|| Some(Vec::new()))
-            .get_or_insert_with(Vec::new)
-            .push(binding);
-    }
-
-    let mut binds = Vec::new();
-    let mut anonymous = Vec::new();
-    for m in &service.volumes {
-        let mode = if m.read_only { "ro" } else { "rw" };
-        match (m.kind, &m.source) {
-            (MountKind::Bind, Some(src)) => {
-                let mut opts = vec![mode.to_owned()];
-                if let Some(b) = &m.bind {
-                    opts.extend(b.selinux.clone());
-                    opts.extend(b.propagation.clone());
-                }
-                binds.push(format!(
-                    "{}:{}:{}",
-                    resolve_path(src, home).display(),
-                    m.target,
-                    opts.join(",")
-                ));
-            }
-            (MountKind::Volume, Some(src)) => {
-                let engine_name = volumes
-                    .iter()
-                    .find(|v| v.key == *src)
-                    .map_or_else(|| src.clone(), |v| v.name.clone());
-                let mut opts = vec![mode.to_owned()];
-                if m.volume.as_ref().is_some_and(|v| v.nocopy) {
-                    opts.push("nocopy".into());
-                }
-                binds.push(format!("{engine_name}:{}:{}", m.target, opts.join(",")));
-            }
-            (MountKind::Volume, None) => anonymous.push(m.target.clone()),
-            (MountKind::Tmpfs, _) | (MountKind::Bind, None) => {}
-        }
-    }
-
-    let restart_policy = service.restart.as_deref().map(|r| {
-        let (name, count) = match r.split_once(':') {
-            Some(("on-failure", n)) => ("on-failure", n.parse().ok()),
-            _ => (r, None),
-        };
-        RestartPolicy {
-            name: Some(match name {
-                "always" => RestartPolicyNameEnum::ALWAYS,
-                "unless-stopped" => RestartPolicyNameEnum::UNLESS_STOPPED,
-                "on-failure" => RestartPolicyNameEnum::ON_FAILURE,
-                _ => RestartPolicyNameEnum::NO,
-            }),
-            maximum_retry_count: count,
-        }
-    });
-
-    let mut service_networks: Vec<(&String, i64)> = service
-        .networks
-        .iter()
-        .map(|(k, n)| (k, n.as_ref().and_then(|n| n.priority).unwrap_or(0)))
-        .collect();
-    service_networks.sort_by_key(|(_, p)| std::cmp::Reverse(*p));
-    let mut attached = Vec::new();
-    for (key, _) in service_networks {
-        let engine_name = networks
-            .iter()
-            .find(|n| n.key == **key)
-            .map_or_else(|| key.clone(), |n| n.name.clone());
-        let mut aliases = vec![service_name.to_owned(), name.clone()];
-        if let Some(Some(n)) = service.networks.get(key) {
-            aliases.extend(n.aliases.iter().cloned());
-        }
-        attached.push((engine_name, aliases));
-    }
+    let (exposed, bindings) = ports::ports(service);
+    let (binds, anonymous) = mounts::mounts(service, home, volumes);
+    let attached = networks::attachments(service, service_name, &name, networks);
     let primary = attached.first().cloned();
-
-    let healthcheck = service.healthcheck.as_ref().map(|h| HealthConfig {
-        test: Some(if h.disable {
-            vec!["NONE".into()]
-        } else {
-            h.test.clone()
-        }),
-        interval: h.interval.as_ref().map(nanos),
-        timeout: h.timeout.as_ref().map(nanos),
-        retries: h.retries.and_then(|r| i64::try_from(r).ok()),
-        start_period: h.start_period.as_ref().map(nanos),
-        start_interval: None,
-    });
-    let has_healthcheck = service
-        .healthcheck
-        .as_ref()
-        .is_some_and(|h| !h.disable && !h.test.is_empty());
-
-    let host_config = HostConfig {
-        binds: Some(binds),
-        port_bindings: Some(bindings),
-        restart_policy,
-        log_config: service.logging.as_ref().map(|l| HostConfigLogConfig {
-            typ: l.driver.clone(),
-            config: Some(
-                l.options
-                    .iter()
-                    .map(|(k, v)| (k.clone(), v.clone()))
-                    .collect(),
-            ),
-        }),
-        sysctls: (!service.sysctls.is_empty()).then(|| {
-            service
-                .sysctls
-                .iter()
-                .map(|(k, v)| (k.clone(), v.clone()))
-                .collect()
-        }),
-        ulimits: (!service.ulimits.is_empty()).then(|| {
-            service
-                .ulimits
-                .iter()
-                .map(|(k, u)| ResourcesUlimits {
-                    name: Some(k.clone()),
-                    soft: Some(u.soft),
-                    hard: Some(u.hard),
-                })
-                .collect()
-        }),
-        extra_hosts: (!service.extra_hosts.is_empty()).then(|| service.extra_hosts.clone()),
-        cap_add: (!service.cap_add.is_empty()).then(|| service.cap_add.clone()),
-        cap_drop: (!service.cap_drop.is_empty()).then(|| service.cap_drop.clone()),
-        dns: (!service.dns.is_empty()).then(|| service.dns.clone()),
-        dns_options: (!service.dns_opt.is_empty()).then(|| service.dns_opt.clone()),
-        dns_search: (!service.dns_search.is_empty()).then(|| service.dns_search.clone()),
-        security_opt: (!service.security_opt.is_empty()).then(|| service.security_opt.clone()),
-        tmpfs: (!service.tmpfs.is_empty()).then(|| {
-            service
-                .tmpfs
-                .iter()
-                .map(|t| match t.split_once(':') {
-                    Some((p, o)) => (p.to_owned(), o.to_owned()),
-                    None => (t.clone(), String::new()),
-                })
-                .collect()
-        }),
-        privileged: service.privileged,
-        init: service.init,
-        readonly_rootfs: service.read_only,
-        shm_size: service.shm_size,
-        memory: service.mem_limit,
-        nano_cpus: service.cpus.map(|c| (c * 1e9) as i64),
-        pids_limit: service.pids_limit,
-        network_mode: primary.as_ref().map(|(n, _)| n.clone()),
-        ..HostConfig::default()
-    };
+    let (healthcheck, has_healthcheck) = health::healthcheck(service);
+    let host_config = resources::host_config(
+        service,
+        binds,
+        bindings,
+        primary.as_ref().map(|(n, _)| n.clone()),
+    );
     let networking_config = primary.as_ref().map(|(n, aliases)| NetworkingConfig {
         endpoints_config: Some(HashMap::from([(
             n.clone(),
