@@ -107,6 +107,17 @@ fn kill_at_rename_then_recover(query: &str) {
     let (code_killed, _) = running.finish(LONG);
     assert_eq!(code_killed, -1, "killed");
     drop(proxy);
+    // Visible before anything recovers it.
+    let plan = run(E2E_LOCAL, &["plan"], &NEW);
+    let ps = run(LOCAL, &["ps"], &[]);
+    let history = run(LOCAL, &["history"], &[]);
+    for (what, out) in [("plan", &plan), ("ps", &ps), ("history", &history)] {
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            text.contains("interrupted"),
+            "{what} shows the interrupted deploy: {text}"
+        );
+    }
     let next = run(E2E_LOCAL, &["up", "--wait-lock", "60"], &NEW);
     assert_eq!(code(&next), 0, "the next up deploys: {}", stderr(&next));
     assert!(
