@@ -341,6 +341,8 @@ impl Ctx {
                                 .unwrap_or_default();
                             let outcome = if history::is_interrupted(&records, i) {
                                 "interrupted"
+                            } else if r.outcome == history::IN_PROGRESS {
+                                "started"
                             } else {
                                 r.outcome.as_str()
                             };
