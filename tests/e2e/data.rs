@@ -15,7 +15,7 @@ pub fn cases() -> Vec<crate::Case> {
         ),
         (
             "anonymous_volumes_survive_a_recreate_and_down_removes_them",
-            Own,
+            Deps,
             anonymous_volumes_survive_a_recreate_and_down_removes_them,
         ),
     ]

@@ -44,7 +44,7 @@ pub fn cases() -> Vec<crate::Case> {
         ),
         (
             "an_unreachable_engine_is_a_clear_error",
-            Own,
+            Nothing,
             an_unreachable_engine_is_a_clear_error,
         ),
         (
@@ -84,7 +84,7 @@ pub fn cases() -> Vec<crate::Case> {
         ),
         (
             "depends_on_service_healthy_orders_the_start",
-            Own,
+            Deps,
             depends_on_service_healthy_orders_the_start,
         ),
         (

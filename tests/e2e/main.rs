@@ -28,14 +28,15 @@ pub enum Needs {
     Nothing,
     /// The engine, port 8000 and the `testmrs` project: one at a time.
     Local,
-    /// The engine, with a project of its own: alongside the `Local` ones.
-    Own,
+    /// The engine and the `mrs-e2e-deps` project: one at a time, alongside the `Local` ones.
+    Deps,
 }
 
 /// The tests: name, what they need, the function.
 pub type Case = (&'static str, Needs, fn());
 
 static LOCAL_PROJECT: Mutex<()> = Mutex::new(());
+static DEPS_PROJECT: Mutex<()> = Mutex::new(());
 
 fn engine_problem() -> Option<String> {
     let answers = std::process::Command::new("docker")
@@ -83,11 +84,13 @@ fn main() {
                 if let Some(p) = problem {
                     return Err(Failed::from(format!("end-to-end test cannot run: {p}")));
                 }
-                let _serial = (needs == Needs::Local).then(|| {
-                    LOCAL_PROJECT
-                        .lock()
-                        .unwrap_or_else(std::sync::PoisonError::into_inner)
-                });
+                let project = match needs {
+                    Needs::Local => Some(&LOCAL_PROJECT),
+                    Needs::Deps => Some(&DEPS_PROJECT),
+                    Needs::Nothing => None,
+                };
+                let _serial =
+                    project.map(|m| m.lock().unwrap_or_else(std::sync::PoisonError::into_inner));
                 f();
                 Ok(())
             })
