@@ -57,15 +57,6 @@ pub fn cases() -> Vec<crate::Case> {
     ]
 }
 
-/// The new version: django's entrypoint written out (a recreate of django only).
-const NEW: [(&str, &str); 4] = [
-    ("IMAGE", "betagouv/mrs:master"),
-    ("DJANGO_MODE", "app"),
-    ("ALLOWED_HOSTS", "127.0.0.1,localhost"),
-    // A killed holder's lease runs out quickly.
-    ("MRS_LOCK_LEASE_SECS", "3"),
-];
-
 /// A broken new version: django answers 403 to every host.
 const BROKEN: [(&str, &str); 4] = [
     ("IMAGE", "betagouv/mrs:master"),
@@ -73,8 +64,6 @@ const BROKEN: [(&str, &str); 4] = [
     ("ALLOWED_HOSTS", "nowhere.invalid"),
     ("MRS_LOCK_LEASE_SECS", "3"),
 ];
-
-const LONG: Duration = Duration::from_secs(120);
 
 /// `e2e-local up` through the proxy.
 fn up_through(proxy: &Proxy, env: &[(&str, &str)], extra: &[&str]) -> Running {
@@ -127,13 +116,7 @@ fn kill_at_rename_then_recover(query: &str) {
     );
     assert_local_serves_cleanly();
     assert!(new_version_serves(), "the intended version serves");
-    let again = run(E2E_LOCAL, &["up"], &NEW);
-    assert_eq!(code(&again), 0, "{}", stderr(&again));
-    assert!(
-        stderr(&again).contains("nothing to do"),
-        "{}",
-        stderr(&again)
-    );
+    run_ok_saying(E2E_LOCAL, &["up"], &NEW, "nothing to do");
     local_up();
 }
 

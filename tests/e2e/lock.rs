@@ -23,15 +23,6 @@ pub fn cases() -> Vec<crate::Case> {
     ]
 }
 
-const NEW: [(&str, &str); 4] = [
-    ("IMAGE", "betagouv/mrs:master"),
-    ("DJANGO_MODE", "app"),
-    ("ALLOWED_HOSTS", "127.0.0.1,localhost"),
-    ("MRS_LOCK_LEASE_SECS", "3"),
-];
-
-const LONG: Duration = Duration::from_secs(120);
-
 /// Kills an `e2e-local up` that runs on "another host" (its own UTS
 /// namespace and host name) while it holds the lock.
 fn leave_a_dead_holders_lock() {

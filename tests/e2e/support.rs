@@ -286,3 +286,28 @@ pub fn last_history() -> serde_json::Value {
         serde_json::from_slice(&history.stdout).expect("history is JSON");
     history.last().cloned().unwrap_or_default()
 }
+
+/// Runs a binary that must succeed and say `text` on stderr; its output.
+pub fn run_ok_saying(bin: &str, args: &[&str], env: &[(&str, &str)], text: &str) -> Output {
+    let o = run(bin, args, env);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains(text),
+        "expected `{text}`: {}",
+        stderr(&o)
+    );
+    o
+}
+
+/// `e2e-local`'s inputs for a new version of `local`: django's entrypoint
+/// written out (a recreate of django only). A killed holder's lease runs
+/// out quickly.
+pub const NEW: [(&str, &str); 4] = [
+    ("IMAGE", "betagouv/mrs:master"),
+    ("DJANGO_MODE", "app"),
+    ("ALLOWED_HOSTS", "127.0.0.1,localhost"),
+    ("MRS_LOCK_LEASE_SECS", "3"),
+];
+
+/// How long a test waits for a binary to reach a held call or to exit.
+pub const LONG: Duration = Duration::from_secs(120);
