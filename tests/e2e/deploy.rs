@@ -448,7 +448,8 @@ pub fn review_behind_traefik_and_down_leaves_others_alone() {
     let local_before = project_containers("testmrs");
     // The host's load balancer: a real Traefik on the external `web` network.
     let _ = docker(&["rm", "-f", "e2e-traefik"]);
-    let _ = docker(&["network", "create", "web"]);
+    // The host's network: created here when missing, and then removed at the end.
+    let created_web = docker(&["network", "create", "web"]).status.success();
     let traefik = docker(&[
         "run",
         "-d",
@@ -538,6 +539,10 @@ pub fn review_behind_traefik_and_down_leaves_others_alone() {
     let down_b = run(E2E_REVIEW, &["down"], &[("BRANCH", "feature/B")]);
     assert_eq!(code(&down_b), 0);
     let _ = docker(&["rm", "-f", "e2e-traefik"]);
+    if created_web {
+        let _ = docker(&["network", "rm", "web"]);
+    }
+    let _ = std::fs::remove_dir("/tmp/mrs-review");
 }
 
 pub fn persistent_down_needs_force_and_keeps_data() {

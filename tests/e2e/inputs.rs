@@ -44,9 +44,18 @@ pub fn cases() -> Vec<crate::Case> {
     ]
 }
 
+fn env_files_dir() -> PathBuf {
+    std::env::temp_dir().join(format!("mrs-e2e-inputs-{}", std::process::id()))
+}
+
+/// Removes the env files the tests wrote.
+pub fn remove_env_files() {
+    let _ = std::fs::remove_dir_all(env_files_dir());
+}
+
 /// A 0600 env file with `text`.
 fn env_file(name: &str, text: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("mrs-e2e-inputs-{}", std::process::id()));
+    let dir = env_files_dir();
     std::fs::create_dir_all(&dir).expect("temp dir");
     let path = dir.join(name);
     std::fs::write(&path, text).expect("write");

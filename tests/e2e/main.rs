@@ -98,5 +98,9 @@ fn main() {
         })
         .collect();
     let conclusion = libtest_mimic::run(&args, trials);
+    if problem.is_none() && !args.list {
+        support::leave_the_engine_clean();
+    }
+    inputs::remove_env_files();
     conclusion.exit();
 }

@@ -311,3 +311,19 @@ pub const NEW: [(&str, &str); 4] = [
 
 /// How long a test waits for a binary to reach a held call or to exit.
 pub const LONG: Duration = Duration::from_secs(120);
+
+/// Removes what the tests deployed: the `testmrs` project, its data and history.
+pub fn leave_the_engine_clean() {
+    let o = run(
+        LOCAL,
+        &["down", "--force", "--volumes", "--yes", "--history"],
+        &[],
+    );
+    if !o.status.success() {
+        eprintln!(
+            "warning: could not remove the testmrs project: {}",
+            stderr(&o)
+        );
+    }
+    let _ = std::fs::remove_dir_all("/tmp/testmrs");
+}
