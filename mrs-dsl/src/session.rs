@@ -266,7 +266,14 @@ impl Session<'_> {
     /// Recovers the plan's interrupted deploys (under the lock), writing a history record each.
     async fn recover(&self, plan: &Plan) -> Result<(), Error> {
         for d in &plan.interrupted {
-            (self.say)(&format!("found an {}", d.describe()));
+            (self.say)(&format!(
+                "found an interrupted {}: {}",
+                d.header(),
+                match d.verdict {
+                    Verdict::RollBack => "it did not commit; rolling it back",
+                    Verdict::Finish => "it committed; removing what it set aside",
+                }
+            ));
             let result =
                 journal::recover(self.engine, d, &plan.observed.containers, self.say).await;
             let outcome = match (&result, d.verdict) {

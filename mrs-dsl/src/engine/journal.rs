@@ -142,8 +142,8 @@ pub struct Interrupted {
 }
 
 impl Interrupted {
-    /// One line for people.
-    pub fn describe(&self) -> String {
+    /// `deploy ID (started WHEN by WHO)`.
+    pub fn header(&self) -> String {
         let when = if self.since > 0 {
             humantime::format_rfc3339_seconds(
                 std::time::UNIX_EPOCH + std::time::Duration::from_secs(self.since),
@@ -157,16 +157,21 @@ impl Interrupted {
         } else {
             &self.who
         };
+        format!("deploy {} (started {when} by {who})", self.deploy)
+    }
+
+    /// One line for `plan` and `ps`.
+    pub fn describe(&self) -> String {
+        // Seen without the lock, a deploy still running looks the same.
         let what = match self.verdict {
-            Verdict::RollBack => "it did not commit: the next `up` rolls it back first",
+            Verdict::RollBack => {
+                "not committed (interrupted, unless it is still running): once the lock is free, the next `up` rolls it back first"
+            }
             Verdict::Finish => {
-                "it committed but did not clean up: the next `up` removes what it set aside"
+                "interrupted after it committed: the next `up` removes what it set aside"
             }
         };
-        format!(
-            "interrupted deploy {} (started {when} by {who}): {what}",
-            self.deploy
-        )
+        format!("{}: {what}", self.header())
     }
 }
 
