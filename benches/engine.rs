@@ -4,8 +4,10 @@
 //!
 //! Scenarios: fresh `up` (nothing exists), no-op `up` (everything is up to
 //! date), one-service change (django's entrypoint changes, postgres stays).
-//! Neither tool waits for health here (`up --no-wait`, `up -d`), so the
-//! same work is timed. Run: `cargo bench --bench engine` (needs the engine,
+//! Neither tool waits for health in the fresh and change scenarios (`up
+//! --no-wait`, `up -d`), so the same work is timed; the no-op `up` of
+//! mrs-deploy includes its health gate (containers and the HTTP check),
+//! which it always runs. Run: `cargo bench --bench engine` (needs the engine,
 //! the stand-in images and docker-compose; MRS_BENCH_REPS, default 7).
 
 use std::process::{Command, Stdio};
@@ -113,7 +115,7 @@ async fn raw_fresh(spec_json: &str) -> Duration {
                 .build();
             engine
                 .docker
-                .create_container(Some(options), c.body.clone())
+                .create_container(Some(options), c.create_body())
                 .await
                 .expect("create");
             engine

@@ -14,13 +14,12 @@ use mrs_env::spec::{EnvSpec, Needs, Persistence, Resolved, VarSource};
 
 use crate::engine::apply::{self, UpOptions};
 use crate::engine::desired::{self, Desired};
-use crate::engine::down::{self, DownOptions};
 use crate::engine::health::HttpCheck;
-use crate::engine::lock::Lock;
 use crate::engine::{Engine, Error, ops, plan};
 use crate::exit::{self, Outcome};
-use crate::history::{self, Record};
+use crate::history;
 use crate::inputs::Inputs;
+use crate::session::{DownRequest, EarlyCheck, Session, UpRequest};
 
 /// Writes to stdout; a reader that went away (`| head`) ends the program quietly.
 fn emit(text: &str) {
@@ -103,6 +102,9 @@ pub enum Command {
         /// Confirm removing data.
         #[arg(long)]
         yes: bool,
+        /// With --volumes --yes, also remove the deploy history (kept otherwise).
+        #[arg(long)]
+        history: bool,
     },
     /// List the environment's containers and their state.
     #[command(alias = "status")]
@@ -164,14 +166,16 @@ pub struct UpArgs {
     /// Remove containers of services no longer in the environment.
     #[arg(long)]
     pub remove_orphans: bool,
-    /// Wait for another deployment's lock instead of failing (seconds, default 600).
-    #[arg(long, value_name = "SECS", num_args = 0..=1, default_missing_value = "600")]
+    /// Wait for another deployment's lock instead of failing (seconds, default 600; at most a day).
+    #[arg(long, value_name = "SECS", num_args = 0..=1, default_missing_value = "600",
+          value_parser = clap::value_parser!(u64).range(0..=MAX_SECS))]
     pub wait_lock: Option<u64>,
-    /// Deadline for the whole deployment, in seconds.
-    #[arg(long, value_name = "SECS", default_value_t = 900)]
+    /// Deadline for the whole deployment, in seconds (1 to 86400).
+    #[arg(long, value_name = "SECS", default_value_t = 900,
+          value_parser = clap::value_parser!(u64).range(1..=MAX_SECS))]
     pub timeout: u64,
-    /// How long containers and the HTTP check may take to be healthy (default: the environment's).
-    #[arg(long, value_name = "SECS")]
+    /// How long containers and the HTTP check may take to be healthy (default: the environment's; 1 to 86400).
+    #[arg(long, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..=MAX_SECS))]
     pub health_timeout: Option<u64>,
     /// Never pull; fail when an image is missing.
     #[arg(long)]
@@ -180,6 +184,9 @@ pub struct UpArgs {
     #[arg(long)]
     pub no_wait: bool,
 }
+
+/// The longest wait a flag accepts: a day.
+const MAX_SECS: u64 = 86_400;
 
 /// Runs the binary of the environment whose spec is `spec_json`.
 pub fn run(spec_json: &str) -> ExitCode {
@@ -283,6 +290,14 @@ impl Ctx {
     ) -> Result<Resolved, Outcome> {
         let inputs =
             Inputs::load(env_file).map_err(|e| self.fail(Outcome::Unchanged, &e.to_string()))?;
+        for warning in inputs.unknown_names(&self.spec) {
+            eprintln!("{warning}");
+        }
+        if needs == Needs::Everything {
+            inputs
+                .check_secrets(&self.spec)
+                .map_err(|e| self.fail(Outcome::Unchanged, &e.to_string()))?;
+        }
         self.spec
             .resolve_with(&inputs, needs)
             .map_err(|e| self.fail(Outcome::Unchanged, &e.to_string()))
@@ -318,13 +333,29 @@ impl Ctx {
                         serde_json::to_string_pretty(&records).unwrap_or_default()
                     ),
                     OutputFormat::Text => {
-                        for r in records {
-                            let error = r.error.map(|e| format!(" ({e})")).unwrap_or_default();
+                        for (i, r) in records.iter().enumerate() {
+                            let error = r
+                                .error
+                                .as_ref()
+                                .map(|e| format!(" ({e})"))
+                                .unwrap_or_default();
+                            let outcome = if history::is_interrupted(&records, i) {
+                                "interrupted"
+                            } else if r.outcome == history::IN_PROGRESS {
+                                "started"
+                            } else {
+                                r.outcome.as_str()
+                            };
+                            let deploy = r
+                                .deploy
+                                .as_ref()
+                                .map(|d| format!(" deploy {d}"))
+                                .unwrap_or_default();
                             outln!(
-                                "{} {:<5} {:<16} {} binary {} spec {}{error}",
+                                "{} {:<7} {:<16} {} binary {} spec {}{deploy}{error}",
                                 r.at,
                                 r.command,
-                                r.outcome,
+                                outcome,
                                 r.who,
                                 &r.binary_sha256[..r.binary_sha256.len().min(12)],
                                 &r.spec_sha256[..r.spec_sha256.len().min(12)]
@@ -335,16 +366,26 @@ impl Ctx {
                 Outcome::Ok
             }
             other => {
-                let engine = match Engine::connect().await {
-                    Ok(e) => e,
-                    Err(e) => return self.fail(Outcome::Unchanged, &e.to_string()),
-                };
                 let desired = match desired::desired(&self.spec, &resolved, &self.spec_hash) {
                     Ok(d) => d,
                     Err(e) => return self.fail(Outcome::Unchanged, &e.to_string()),
                 };
+                // `up` ends with the HTTP check: when nothing changes, one try made
+                // now, while the engine is asked, is the one that counts.
+                let early = match &other {
+                    Command::Up(args) if !args.no_wait => self
+                        .http_check(&resolved)
+                        .ok()
+                        .flatten()
+                        .map(crate::session::try_http_check_now),
+                    _ => None,
+                };
+                let engine = match Engine::connect().await {
+                    Ok(e) => e,
+                    Err(e) => return self.fail(Outcome::Unchanged, &e.to_string()),
+                };
                 let result = self
-                    .engine_command(other, &engine, &resolved, &desired, &say)
+                    .engine_command(other, &engine, &resolved, &desired, &say, early)
                     .await;
                 match result {
                     Ok(outcome) => outcome,
@@ -363,6 +404,7 @@ impl Ctx {
         resolved: &Resolved,
         desired: &Desired,
         say: &(dyn Fn(&str) + Sync),
+        early: Option<EarlyCheck>,
     ) -> Result<Outcome, (Outcome, Error)> {
         let failed = |e: Error| (Outcome::Failed, e);
         match command {
@@ -384,25 +426,47 @@ impl Ctx {
                 }
                 Ok(Outcome::Ok)
             }
-            Command::Up(args) => Ok(self.up(engine, resolved, desired, args, say).await),
+            Command::Up(args) => {
+                let session = self.session(engine, resolved, desired, say);
+                let report = match self.up_request(resolved, &args) {
+                    Ok(request) => session.up(&request, early).await,
+                    Err(e) => session.refuse(&e),
+                };
+                if report.outcome == Outcome::Ok {
+                    say(&report.message);
+                } else {
+                    eprintln!("error: {}", resolved.redactor.redact(&report.message));
+                }
+                Ok(report.outcome)
+            }
             Command::Down {
                 force,
                 volumes,
                 yes,
+                history,
             } => {
-                self.down(engine, resolved, desired, force, volumes, yes, say)
+                let session = self.session(engine, resolved, desired, say);
+                session
+                    .down(DownRequest {
+                        force,
+                        volumes,
+                        yes,
+                        history,
+                    })
                     .await
             }
             Command::Ps { format } => {
-                let rows = ops::ps(engine, &desired.project).await.map_err(failed)?;
+                let ps = ops::ps(engine, &desired.project).await.map_err(failed)?;
                 match format {
-                    OutputFormat::Json => outln!(
-                        "{}",
-                        serde_json::to_string_pretty(&rows).unwrap_or_default()
-                    ),
+                    OutputFormat::Json => {
+                        outln!("{}", serde_json::to_string_pretty(&ps).unwrap_or_default())
+                    }
                     OutputFormat::Text => {
+                        for i in &ps.interrupted {
+                            outln!("! {}", i.describe());
+                        }
                         outln!("{:<40} {:<12} {:<10} STATUS", "NAME", "SERVICE", "STATE");
-                        for r in rows {
+                        for r in ps.containers {
                             outln!(
                                 "{:<40} {:<12} {:<10} {}",
                                 r.name,
@@ -494,129 +558,41 @@ impl Ctx {
         }
     }
 
-    async fn up(
-        &self,
-        engine: &Engine,
-        resolved: &Resolved,
-        desired: &Desired,
-        args: UpArgs,
-        say: &(dyn Fn(&str) + Sync),
-    ) -> Outcome {
-        let timeout = Duration::from_secs(args.timeout);
-        let lock = match Lock::acquire(
-            engine,
-            &desired.project,
-            timeout + Duration::from_secs(60),
-            args.wait_lock.map(Duration::from_secs),
-            say,
-        )
-        .await
-        {
-            Ok(l) => l,
-            Err(e) => {
-                self.record(
-                    resolved,
-                    "up",
-                    Outcome::Unchanged,
-                    &[],
-                    Some(&e.to_string()),
-                );
-                return self.fail(
-                    Outcome::Unchanged,
-                    &resolved.redactor.redact(&e.to_string()),
-                );
-            }
-        };
-        let outcome = self
-            .up_locked(engine, resolved, desired, &args, timeout, say)
-            .await;
-        if let Err(e) = lock.release(engine).await {
-            say(&format!("warning: could not release the deploy lock: {e}"));
-        }
-        outcome
-    }
-
-    async fn up_locked(
-        &self,
-        engine: &Engine,
-        resolved: &Resolved,
-        desired: &Desired,
-        args: &UpArgs,
-        timeout: Duration,
-        say: &(dyn Fn(&str) + Sync),
-    ) -> Outcome {
-        let mut plan = match plan::plan(engine, &self.spec.name, desired, args.remove_orphans).await
-        {
-            Ok(p) => p,
-            Err(e) => return self.unchanged(resolved, &e),
-        };
-        if let Err(e) = apply::preflight(engine, desired, &mut plan, !args.no_pull, say).await {
-            return self.unchanged(resolved, &e);
-        }
-        let http = match self.http_check(resolved) {
-            Ok(h) if args.no_wait => h.and(None),
-            Ok(h) => h,
-            Err(e) => return self.unchanged(resolved, &e),
-        };
-        for step in plan
-            .steps
-            .iter()
-            .filter(|s| s.action == plan::Action::KeepOrphan)
-        {
-            say(&format!(
-                "warning: found orphan container {}; if you removed or renamed its service, run `up --remove-orphans` to clean it up",
-                step.name
-            ));
-        }
-        if plan.is_noop() {
-            say(&format!("nothing to do: {}", plan.summary()));
-            self.record(resolved, "up", Outcome::Ok, &[], None);
-            return Outcome::Ok;
-        }
-        say(&plan.summary());
-        let options = UpOptions {
-            remove_orphans: args.remove_orphans,
-            health_timeout: args
-                .health_timeout
-                .map_or_else(|| self.spec.health_timeout(), Duration::from_secs),
-            timeout,
-            pull: !args.no_pull,
-            wait: !args.no_wait,
-        };
-        let result = apply::up(engine, desired, &plan, http, &options, say).await;
-        self.record(
+    fn session<'a>(
+        &'a self,
+        engine: &'a Engine,
+        resolved: &'a Resolved,
+        desired: &'a Desired,
+        say: &'a (dyn Fn(&str) + Sync),
+    ) -> Session<'a> {
+        Session {
+            spec: &self.spec,
+            spec_hash: &self.spec_hash,
             resolved,
-            "up",
-            result.outcome,
-            &result.changed,
-            result.error.as_deref(),
-        );
-        match result.outcome {
-            Outcome::Ok => say(&format!(
-                "deployed {} (project {})",
-                self.spec.name, desired.project
-            )),
-            Outcome::RolledBack => eprintln!(
-                "error: deployment failed and was rolled back; the previous version serves: {}",
-                resolved
-                    .redactor
-                    .redact(result.error.as_deref().unwrap_or_default())
-            ),
-            Outcome::RollbackFailed => eprintln!(
-                "error: deployment failed and the rollback failed too; the environment may be down: {}",
-                resolved
-                    .redactor
-                    .redact(result.error.as_deref().unwrap_or_default())
-            ),
-            _ => {}
+            engine,
+            desired,
+            say,
         }
-        result.outcome
     }
 
-    fn unchanged(&self, resolved: &Resolved, e: &Error) -> Outcome {
-        let text = resolved.redactor.redact(&e.to_string());
-        self.record(resolved, "up", Outcome::Unchanged, &[], Some(&text));
-        self.fail(Outcome::Unchanged, &format!("{text}; nothing was changed"))
+    fn up_request(&self, resolved: &Resolved, args: &UpArgs) -> Result<UpRequest, Error> {
+        let http = match self.http_check(resolved)? {
+            h if args.no_wait => h.and(None),
+            h => h,
+        };
+        Ok(UpRequest {
+            options: UpOptions {
+                remove_orphans: args.remove_orphans,
+                health_timeout: args
+                    .health_timeout
+                    .map_or_else(|| self.spec.health_timeout(), Duration::from_secs),
+                timeout: Duration::from_secs(args.timeout),
+                pull: !args.no_pull,
+                wait: !args.no_wait,
+            },
+            wait_lock: args.wait_lock.map(Duration::from_secs),
+            http,
+        })
     }
 
     fn http_check(&self, resolved: &Resolved) -> Result<Option<HttpCheck>, Error> {
@@ -652,109 +628,6 @@ impl Ctx {
             connect_to: health.connect_to.clone(),
             expect: health.expect,
         }))
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    async fn down(
-        &self,
-        engine: &Engine,
-        resolved: &Resolved,
-        desired: &Desired,
-        force: bool,
-        volumes: bool,
-        yes: bool,
-        say: &(dyn Fn(&str) + Sync),
-    ) -> Result<Outcome, (Outcome, Error)> {
-        let persistent = matches!(self.spec.persistence, Persistence::Persistent { .. });
-        if persistent && !force {
-            return Err((
-                Outcome::Unchanged,
-                Error::Refused(format!(
-                    "`{}` is persistent: pass --force to remove its containers (data is kept)",
-                    self.spec.name
-                )),
-            ));
-        }
-        if persistent && volumes && !yes {
-            return Err((
-                Outcome::Unchanged,
-                Error::Refused(
-                    "--volumes removes this environment's data: add --yes to confirm".into(),
-                ),
-            ));
-        }
-        let lock = Lock::acquire(
-            engine,
-            &desired.project,
-            Duration::from_secs(600),
-            Some(Duration::from_secs(60)),
-            say,
-        )
-        .await
-        .map_err(|e| (Outcome::Unchanged, e))?;
-        let order: Vec<String> = desired
-            .containers
-            .iter()
-            .map(|c| c.service.clone())
-            .collect();
-        let remove_volumes = volumes || !persistent;
-        let result = down::down(
-            engine,
-            &desired.project,
-            &order,
-            DownOptions {
-                volumes: remove_volumes,
-            },
-            say,
-        )
-        .await;
-        let result = match result {
-            Ok(_) if !persistent || (volumes && yes) => remove_home(&resolved.home, say),
-            other => other.map(|_| ()),
-        };
-        if let Err(e) = lock.release(engine).await {
-            say(&format!("warning: could not release the deploy lock: {e}"));
-        }
-        let outcome = if result.is_ok() {
-            Outcome::Ok
-        } else {
-            Outcome::Failed
-        };
-        let error = result.as_ref().err().map(ToString::to_string);
-        self.record(resolved, "down", outcome, &[], error.as_deref());
-        result.map(|()| outcome).map_err(|e| (Outcome::Failed, e))
-    }
-
-    fn record(
-        &self,
-        resolved: &Resolved,
-        command: &str,
-        outcome: Outcome,
-        changed: &[String],
-        error: Option<&str>,
-    ) {
-        let record = Record {
-            at: history::now(),
-            who: history::who(),
-            command: command.to_owned(),
-            env: self.spec.name.clone(),
-            project: resolved.project_name.clone(),
-            binary_sha256: history::binary_sha256(),
-            spec_sha256: self.spec_hash.clone(),
-            outcome: outcome.as_str().to_owned(),
-            changed: changed.to_vec(),
-            error: error.map(|e| resolved.redactor.redact(e)),
-        };
-        // An ephemeral environment's folder is gone after `down`; its record goes nowhere.
-        if command == "down" && !resolved.home.exists() {
-            return;
-        }
-        if let Err(e) = history::append(&resolved.home, &record) {
-            eprintln!(
-                "warning: cannot write the deploy history under {}: {e}",
-                resolved.home.display()
-            );
-        }
     }
 
     fn vars(&self, format: OutputFormat) -> Outcome {
@@ -833,18 +706,6 @@ fn summary(spec: &EnvSpec) -> String {
         out.push_str(&inputs.join("\n"));
     }
     out
-}
-
-fn remove_home(home: &std::path::Path, say: &(dyn Fn(&str) + Sync)) -> Result<(), Error> {
-    if home.exists() {
-        say(&format!("removing {}", home.display()));
-        std::fs::remove_dir_all(home).map_err(|source| Error::Io {
-            action: "remove",
-            path: home.display().to_string(),
-            source,
-        })?;
-    }
-    Ok(())
 }
 
 fn config_format(f: ConfigFormat) -> Format {

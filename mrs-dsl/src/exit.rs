@@ -12,9 +12,9 @@ pub enum Outcome {
     /// Failed before changing anything (bad input, missing inputs, engine
     /// unreachable, missing image, port in use, lock held).
     Unchanged,
-    /// Failed after changing things, and rolled back: the previous version serves.
+    /// Failed after changing things, and rolled back to the state before the deploy.
     RolledBack,
-    /// Failed, and the rollback failed too: the environment may be down.
+    /// Failed, and the rollback failed too (or a second signal aborted): the environment may be down.
     RollbackFailed,
 }
 
@@ -50,9 +50,11 @@ impl From<Outcome> for ExitCode {
 
 /// The table printed in `--help` and the README.
 pub const HELP: &str = "Exit codes:
-  0  deployed (or the command succeeded)
-  1  the command failed
+  0  deployed and serving (or the command succeeded)
+  1  the command failed; for `up` with nothing to change: it does not serve
   2  failed before changing anything (bad input, missing inputs or secrets,
      engine unreachable, missing image, host port in use, lock held)
-  3  failed after changes and rolled back: the previous version serves
-  4  failed and the rollback failed too: the environment may be down";
+  3  failed after changes and rolled back to the state before the deploy:
+     the previous version serves (if it served before)
+  4  the rollback failed too, or a second signal aborted: the environment
+     may be down until the next `up` recovers it";

@@ -32,6 +32,22 @@ pub struct Record {
     /// The error, when there was one (redacted).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// The deploy's ID (its journal on the engine), when it changed containers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deploy: Option<String>,
+}
+
+/// The outcome written when a deploy starts changing containers; a record
+/// with the same deploy ID follows unless the process died.
+pub const IN_PROGRESS: &str = "in-progress";
+
+/// Whether `records[i]` is a deploy that started and has no later record: it was interrupted.
+pub fn is_interrupted(records: &[Record], i: usize) -> bool {
+    let r = &records[i];
+    r.outcome == IN_PROGRESS
+        && !records[i + 1..]
+            .iter()
+            .any(|later| later.deploy.is_some() && later.deploy == r.deploy)
 }
 
 /// The state folder of an environment.
@@ -113,12 +129,18 @@ pub fn who() -> String {
 }
 
 /// SHA-256 of the running binary.
+/// Computed once per process (call it early on a blocking thread to have
+/// it ready when the record is written).
 pub fn binary_sha256() -> String {
     use sha2::{Digest, Sha256};
-    std::env::current_exe()
-        .and_then(std::fs::read)
-        .map(|bytes| mrs_env::catalog::hex(&Sha256::digest(&bytes)))
-        .unwrap_or_default()
+    static HASH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    HASH.get_or_init(|| {
+        std::env::current_exe()
+            .and_then(std::fs::read)
+            .map(|bytes| mrs_env::catalog::hex(&Sha256::digest(&bytes)))
+            .unwrap_or_default()
+    })
+    .clone()
 }
 
 #[cfg(test)]
@@ -139,6 +161,7 @@ mod tests {
             outcome: "ok".into(),
             changed: vec!["p-django-1".into()],
             error: None,
+            deploy: Some("d1".into()),
         };
         append(&home, &record).expect("append");
         append(
@@ -154,6 +177,13 @@ mod tests {
             back.iter().map(|r| r.outcome.as_str()).collect::<Vec<_>>(),
             ["ok", "rolled-back"]
         );
+        let started = Record {
+            outcome: IN_PROGRESS.into(),
+            ..back[0].clone()
+        };
+        let done = back[1].clone();
+        assert!(is_interrupted(std::slice::from_ref(&started), 0));
+        assert!(!is_interrupted(&[started, done], 0));
         std::fs::remove_dir_all(&home).ok();
     }
 }

@@ -54,6 +54,8 @@ pub mod history;
 pub mod inputs;
 #[cfg(feature = "engine")]
 pub mod report;
+#[cfg(feature = "engine")]
+pub mod session;
 
 /// Used by the code `deployment!` generates; not a public API.
 #[cfg(feature = "engine")]

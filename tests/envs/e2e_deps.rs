@@ -1,6 +1,7 @@
 mrs_dsl::deployment! {
     /// django waits for a healthy postgres: `depends_on` with
-    /// `service_healthy`, for the end-to-end tests. No published port.
+    /// `service_healthy`, for the end-to-end tests. No published port, no
+    /// persist overlay: postgres keeps its data in an anonymous volume.
     env: e2e_deps,
     tier: development,
     persistent: { home: "/tmp/mrs-e2e-deps" },
@@ -14,6 +15,8 @@ mrs_dsl::deployment! {
         },
         postgres: {
             logging: { driver: "json-file" },
+            // Changing REV recreates postgres, whose data is in the image's anonymous volume.
+            labels: { "e2e.rev": "{REV}" },
             healthcheck: {
                 test: ["CMD", "pg_isready", "-U", "django", "-d", "mrs"],
                 interval: "1s",
@@ -22,6 +25,8 @@ mrs_dsl::deployment! {
         },
     },
     vars: {
+        /// A revision label on postgres: change it to recreate postgres.
+        REV: input,
         ALLOWED_HOSTS: "localhost",
         BASICAUTH_DISABLE: "1",
         HOST: "localhost",

@@ -1,21 +1,24 @@
 //! `up`: converge to the desired state, gate on health, roll back on failure.
 //!
 //! Order: images (pulled only when missing and pullable), host-port
-//! preflight, networks, volumes, folders, then containers in dependency
-//! order (independent ones concurrently). A container is recreated only when
-//! its config hash, its image or its networks changed: the replacement is
-//! created under a temporary name, the old one is stopped and kept aside
-//! until the new ones pass the health gate, then removed. On failure the new
-//! containers are removed and the old ones renamed back and started.
-//! Volumes and bind-mounted data are never removed.
+//! preflight, networks, volumes, folders, then, under a journal entry
+//! ([`super::journal`]), containers in dependency order (independent ones
+//! concurrently). A container is recreated only when its config hash, a
+//! secret, its image or its networks changed: the replacement is created
+//! under a temporary name (with the old container's anonymous volumes), the
+//! old one is stopped and set aside under a unique name, the new one takes
+//! the name and starts. The deploy commits once the health gate passes:
+//! its journal entry goes, then the containers it set aside. On failure,
+//! a signal or the deadline, the journal drives the rollback by container
+//! ID. Volumes and bind-mounted data are never removed.
 
 use std::collections::{HashMap, HashSet};
 use std::os::unix::fs::PermissionsExt;
 use std::time::{Duration, Instant};
 
 use bollard::models::{
-    ContainerCreateBody, EndpointSettings, NetworkConnectRequest, NetworkCreateRequest,
-    VolumeCreateRequest,
+    ContainerCreateBody, EndpointSettings, Mount, MountType, NetworkConnectRequest,
+    NetworkCreateRequest, VolumeCreateRequest,
 };
 use bollard::query_parameters::{
     CreateContainerOptionsBuilder, CreateImageOptionsBuilder, ListContainersOptionsBuilder,
@@ -27,10 +30,13 @@ use futures_util::future::join_all;
 
 use mrs_compose::model::Condition;
 
+use super::cancel::Cancel;
 use super::desired::{Desired, DesiredContainer, Folder};
 use super::health::{self, HttpCheck};
-use super::plan::{Action, Plan};
-use super::{Context, Engine, Error, labels};
+use super::journal::{self, Role};
+use super::observe::{self, ContainerState, ObservedContainer};
+use super::plan::{Action, Plan, StepKind};
+use super::{Context, Engine, Error, is_not_found, labels};
 use crate::exit::Outcome;
 
 /// Options of `up`.
@@ -57,6 +63,8 @@ pub struct UpResult {
     pub error: Option<String>,
     /// Containers created or recreated.
     pub changed: Vec<String>,
+    /// The deploy's ID, once it changed a container.
+    pub deploy: Option<String>,
 }
 
 /// Something that prints progress (redacted by the caller).
@@ -82,9 +90,8 @@ pub async fn preflight(
                 "image {image} is not on the engine and cannot be pulled: {e}"
             ))
         })?;
-        if let Some(id) = super::observed::image_id(engine, &image).await? {
-            plan.image_ids.insert(image.clone(), id);
-        }
+        let info = observe::image(engine, &image).await?;
+        plan.observed.images.insert(image.clone(), info);
         plan.missing_images.retain(|m| *m != image);
     }
     check_ports(engine, desired, plan).await
@@ -168,7 +175,12 @@ async fn deadline_next<S: futures_util::Stream + Unpin>(
 
 /// A published host port must be free, or held by the container we replace.
 async fn check_ports(engine: &Engine, desired: &Desired, plan: &Plan) -> Result<(), Error> {
-    let ours: HashSet<&str> = plan.observed.iter().map(|o| o.id.as_str()).collect();
+    let ours: HashSet<&str> = plan
+        .observed
+        .containers
+        .iter()
+        .map(|o| o.id.as_str())
+        .collect();
     let options = ListContainersOptionsBuilder::default().build();
     let running = engine
         .docker
@@ -215,8 +227,9 @@ async fn check_ports(engine: &Engine, desired: &Desired, plan: &Plan) -> Result<
                 }
                 let ours_holds = plan
                     .observed
+                    .containers
                     .iter()
-                    .any(|o| o.state == "running" && o.service == c.service);
+                    .any(|o| o.state == ContainerState::Running && o.service == c.service);
                 if engine.is_local() && !ours_holds {
                     let ip = b
                         .host_ip
@@ -238,85 +251,104 @@ async fn check_ports(engine: &Engine, desired: &Desired, plan: &Plan) -> Result<
     Ok(())
 }
 
-/// What was changed, to undo it.
+/// What a deploy changed so far (the engine's labels hold the same, for a crash).
 #[derive(Default, Debug)]
-struct Journal {
-    /// Containers created for new services (removed on rollback).
-    created: Vec<String>,
-    /// Recreated containers: (final name, name of the previous one set aside,
-    /// temporary name of the replacement until it takes the final name).
-    replaced: Vec<(String, String, String)>,
-    /// Stopped containers this `up` started (stopped again on rollback).
-    started: Vec<String>,
-}
-
-impl Journal {
-    fn is_empty(&self) -> bool {
-        self.created.is_empty() && self.replaced.is_empty() && self.started.is_empty()
-    }
+struct Progress {
+    /// The journal entry's ID, once created.
+    entry: Option<String>,
+    /// Final names of containers created or recreated.
+    changed: Vec<String>,
+    /// IDs of the containers set aside (removed on commit).
+    aside: Vec<String>,
 }
 
 /// Executes a plan. Assumes [`preflight`] passed and the lock is held.
+/// A stop asked through `cancel` (a signal, the deadline, a lost lock) is
+/// honoured between engine calls, then the deploy is rolled back.
+#[allow(clippy::too_many_arguments)]
 pub async fn up(
     engine: &Engine,
     desired: &Desired,
     plan: &Plan,
+    deploy: &str,
     http: Option<HttpCheck>,
     options: &UpOptions,
+    cancel: &Cancel,
     say: Say<'_>,
 ) -> UpResult {
-    let journal = tokio::sync::Mutex::new(Journal::default());
+    let deploy = deploy.to_owned();
+    let progress = tokio::sync::Mutex::new(Progress::default());
     let deadline = Instant::now() + options.timeout;
+    let timer = {
+        let cancel = cancel.clone();
+        let secs = options.timeout.as_secs();
+        tokio::spawn(async move {
+            tokio::time::sleep_until(deadline.into()).await;
+            cancel.request(&format!("timed out after {secs}s"));
+        })
+    };
     let work = async {
+        cancel.check()?;
         ensure_networks(engine, desired, plan, say).await?;
+        cancel.check()?;
         ensure_volumes(engine, desired, plan, say).await?;
         ensure_folders(engine, desired, say)?;
-        converge(engine, desired, plan, &journal, deadline, say).await?;
+        cancel.check()?;
+        let starts: Vec<&str> = plan
+            .steps
+            .iter()
+            .filter(|s| s.kind == StepKind::Container && s.action == Action::Start)
+            .filter_map(|s| plan.current(&s.name).map(|o| o.id.as_str()))
+            .collect();
+        let entry = create_entry(engine, &desired.project, &deploy, &starts).await?;
+        progress.lock().await.entry = Some(entry);
+        converge(
+            engine, desired, plan, &deploy, &progress, cancel, deadline, say,
+        )
+        .await?;
         if !options.wait {
             say("not waiting for health (--no-wait)");
             return Ok::<(), Error>(());
         }
-        let gate_deadline = Instant::now() + options.health_timeout;
-        let changed: HashSet<String> = {
-            let j = journal.lock().await;
-            j.created
-                .iter()
-                .chain(j.replaced.iter().map(|(n, _, _)| n))
-                .cloned()
-                .collect()
-        };
-        gate(engine, desired, &changed, gate_deadline, say).await?;
+        let gate_deadline = (Instant::now() + options.health_timeout).min(deadline);
+        let changed: HashSet<String> = progress.lock().await.changed.iter().cloned().collect();
+        cancel
+            .or_interrupted(health::gate(
+                engine,
+                desired,
+                &changed,
+                true,
+                gate_deadline,
+                say,
+            ))
+            .await?;
         if let Some(check) = &http {
             say(&format!("health check: GET {}", check.url));
-            health::http_check(check, gate_deadline.min(deadline), &|m| say(m)).await?;
+            cancel
+                .or_interrupted(health::http_check(check, gate_deadline, &|m| say(m)))
+                .await?;
             say("health check passed");
         }
         Ok::<(), Error>(())
     };
-    let result = tokio::select! {
-        r = tokio::time::timeout_at(deadline.into(), work) => r.unwrap_or(Err(Error::Timeout { what: "up".into(), secs: options.timeout.as_secs() })),
-        _ = tokio::signal::ctrl_c() => Err(Error::Refused("interrupted".into())),
-    };
-    let journal = journal.into_inner();
-    let changed: Vec<String> = journal
-        .created
-        .iter()
-        .chain(journal.replaced.iter().map(|(n, _, _)| n))
-        .cloned()
-        .collect();
+    let result = work.await;
+    timer.abort();
+    let progress = progress.into_inner();
+    let changed = progress.changed.clone();
+    let deploy_id = progress.entry.as_ref().map(|_| deploy.clone());
     match result {
         Ok(()) => {
-            for (_, aside, _) in &journal.replaced {
-                if let Err(e) = remove(engine, aside).await {
-                    say(&format!(
-                        "warning: could not remove the previous container {aside}: {e}"
-                    ));
-                }
+            if let Err(e) = commit(engine, &progress, say).await {
+                say(&format!(
+                    "warning: deployed, but cleaning up failed (the next `up` finishes it): {e}"
+                ));
             }
             if options.remove_orphans {
                 for step in plan.steps.iter().filter(|s| s.action == Action::Remove) {
                     say(&format!("removing orphan {}", step.name));
-                    if let Err(e) = stop_and_remove(engine, &step.name).await {
+                    if let Some(o) = plan.view.iter().find(|o| o.name == step.name)
+                        && let Err(e) = stop_and_remove(engine, &o.id, true).await
+                    {
                         say(&format!(
                             "warning: could not remove orphan {}: {e}",
                             step.name
@@ -328,20 +360,22 @@ pub async fn up(
                 outcome: Outcome::Ok,
                 error: None,
                 changed,
+                deploy: deploy_id,
             }
         }
         Err(e) => {
             say(&format!("error: {e}"));
             show_logs(engine, &changed, say).await;
-            if journal.is_empty() {
+            if progress.entry.is_none() {
                 // No container was touched (a network or folder may have been added): nothing to undo.
                 return UpResult {
                     outcome: Outcome::Unchanged,
                     error: Some(e.to_string()),
                     changed,
+                    deploy: None,
                 };
             }
-            let outcome = match rollback(engine, desired, &journal, http.as_ref(), say).await {
+            let outcome = match rollback(engine, desired, plan, &deploy, http.as_ref(), say).await {
                 Ok(()) => Outcome::RolledBack,
                 Err(re) => {
                     say(&format!("error: rollback failed: {re}"));
@@ -352,9 +386,91 @@ pub async fn up(
                 outcome,
                 error: Some(e.to_string()),
                 changed,
+                deploy: deploy_id,
             }
         }
     }
+}
+
+/// The deploy's journal entry: a never-started container whose labels say
+/// who, since when, and which stopped containers it starts.
+async fn create_entry(
+    engine: &Engine,
+    project: &str,
+    deploy: &str,
+    starts: &[&str],
+) -> Result<String, Error> {
+    let name = journal::entry_name(project, deploy);
+    let extra = [
+        (labels::DEPLOY, deploy.to_owned()),
+        (labels::STARTS, starts.join(",")),
+    ];
+    super::lock::create_marker(engine, &name, project, Role::Journal, &extra).await
+}
+
+/// The deploy passed: its journal entry goes, then what it set aside.
+async fn commit(engine: &Engine, progress: &Progress, say: Say<'_>) -> Result<(), Error> {
+    if let Some(entry) = &progress.entry {
+        remove(engine, entry, false).await?;
+    }
+    for id in &progress.aside {
+        say(&format!(
+            "removing the previous container {}",
+            &id[..id.len().min(12)]
+        ));
+        remove(engine, id, false).await?;
+    }
+    Ok(())
+}
+
+/// Undoes this deploy from the engine's labels (as a recovery would), then
+/// checks the previous version is back.
+async fn rollback(
+    engine: &Engine,
+    desired: &Desired,
+    plan: &Plan,
+    deploy: &str,
+    http: Option<&HttpCheck>,
+    say: Say<'_>,
+) -> Result<(), Error> {
+    let containers = observe::containers(engine, &desired.project).await?;
+    let found = journal::interrupted(&containers);
+    let Some(ours) = found.iter().find(|d| d.deploy == deploy) else {
+        return Err(Error::Refused(format!(
+            "the journal of deploy {deploy} is gone from the engine"
+        )));
+    };
+    journal::recover(engine, ours, &containers, say).await?;
+    let was_running: Vec<&ObservedContainer> = plan
+        .view
+        .iter()
+        .filter(|o| o.state == ContainerState::Running)
+        .collect();
+    if was_running.is_empty() {
+        say("rollback: done; nothing was running before this deploy, nothing runs now");
+        return Ok(());
+    }
+    let deadline = Instant::now() + Duration::from_secs(60);
+    for o in &was_running {
+        let has_health = desired
+            .containers
+            .iter()
+            .find(|c| c.name == o.name)
+            .is_some_and(|c| c.has_healthcheck);
+        health::wait_ready(engine, &o.name, has_health, None, deadline).await?;
+    }
+    let replaced = plan
+        .steps
+        .iter()
+        .any(|s| matches!(s.action, Action::Recreate(_)) && s.kind == StepKind::Container);
+    if let Some(check) = http
+        && replaced
+    {
+        say("rollback: checking the previous version answers");
+        health::http_check(check, deadline, &|m| say(m)).await?;
+    }
+    say("rollback: the previous version is serving");
+    Ok(())
 }
 
 /// Creates the networks the plan found missing (it inspected them already).
@@ -365,7 +481,7 @@ async fn ensure_networks(
     say: Say<'_>,
 ) -> Result<(), Error> {
     for n in &desired.networks {
-        if plan.action("network", &n.name) != Some(&Action::Create) {
+        if plan.action(StepKind::Network, &n.name) != Some(&Action::Create) {
             continue;
         }
         let mut labels_map = HashMap::new();
@@ -424,7 +540,7 @@ async fn ensure_volumes(
     say: Say<'_>,
 ) -> Result<(), Error> {
     for v in &desired.volumes {
-        if plan.action("volume", &v.name) != Some(&Action::Create) {
+        if plan.action(StepKind::Volume, &v.name) != Some(&Action::Create) {
             continue;
         }
         if v.config.external {
@@ -505,11 +621,14 @@ pub fn ensure_folder(f: &Folder, say: Say<'_>) -> Result<(), Error> {
 }
 
 /// Creates, recreates and starts containers, each once its dependencies are ready.
+#[allow(clippy::too_many_arguments)]
 async fn converge(
     engine: &Engine,
     desired: &Desired,
     plan: &Plan,
-    journal: &tokio::sync::Mutex<Journal>,
+    deploy: &str,
+    progress: &tokio::sync::Mutex<Progress>,
+    cancel: &Cancel,
     deadline: Instant,
     say: Say<'_>,
 ) -> Result<(), Error> {
@@ -534,26 +653,36 @@ async fn converge(
                     Condition::ServiceStarted => {}
                     Condition::ServiceHealthy => {
                         say(&format!("{} waits for {} to be healthy", c.name, d.name));
-                        health::wait_ready(engine, &d.name, d.has_healthcheck, None, deadline)
+                        cancel
+                            .or_interrupted(health::wait_ready(
+                                engine,
+                                &d.name,
+                                d.has_healthcheck,
+                                None,
+                                deadline,
+                            ))
                             .await
-                            .map_err(|e| {
-                                Error::Refused(format!("dependency failed to start: {e}"))
+                            .map_err(|e| match e {
+                                Error::Interrupted(_) => e,
+                                e => Error::Refused(format!("dependency failed to start: {e}")),
                             })?;
                     }
                     Condition::ServiceCompletedSuccessfully => {
-                        health::wait_completed(engine, &d.name, deadline).await?
+                        cancel
+                            .or_interrupted(health::wait_completed(engine, &d.name, deadline))
+                            .await?;
                     }
                 }
             }
-            apply_container(
+            let step = Step {
                 engine,
-                c,
-                plan.action("container", &c.name),
                 plan,
-                journal,
+                deploy,
+                progress,
+                cancel,
                 say,
-            )
-            .await
+            };
+            step.apply(c).await
         }))
         .await;
         for r in results {
@@ -565,79 +694,144 @@ async fn converge(
     Ok(())
 }
 
-async fn apply_container(
-    engine: &Engine,
-    c: &DesiredContainer,
-    action: Option<&Action>,
-    plan: &Plan,
-    journal: &tokio::sync::Mutex<Journal>,
-    say: Say<'_>,
-) -> Result<(), Error> {
-    match action {
-        Some(Action::Keep) | None => Ok(()),
-        Some(Action::Start) => {
-            say(&format!("starting {}", c.name));
-            journal.lock().await.started.push(c.name.clone());
-            start(engine, &c.name).await
+/// What one container's step needs.
+struct Step<'a> {
+    engine: &'a Engine,
+    plan: &'a Plan,
+    deploy: &'a str,
+    progress: &'a tokio::sync::Mutex<Progress>,
+    cancel: &'a Cancel,
+    say: Say<'a>,
+}
+
+impl Step<'_> {
+    /// Applies the plan's action for `c`, checking for a stop before each engine call that changes state.
+    async fn apply(&self, c: &DesiredContainer) -> Result<(), Error> {
+        let (engine, say) = (self.engine, self.say);
+        let action = self.plan.action(StepKind::Container, &c.name);
+        let current = self.plan.current(&c.name);
+        match (action, current) {
+            (Some(Action::Start), Some(o)) => {
+                self.cancel.check()?;
+                say(&format!("starting {}", c.name));
+                start(engine, &o.id).await
+            }
+            (Some(Action::Create), _) => {
+                self.cancel.check()?;
+                say(&format!("creating {} ({})", c.name, c.image));
+                let labels = self.labels(c, Role::Created, None);
+                let id = create(engine, c, &c.name, self.plan, labels, Vec::new()).await?;
+                self.progress.lock().await.changed.push(c.name.clone());
+                self.cancel.check()?;
+                start(engine, &id).await
+            }
+            (Some(Action::Recreate(why)), Some(old)) => {
+                self.cancel.check()?;
+                say(&format!("recreating {}: {}", c.name, why.join("; ")));
+                let labels = self.labels(c, Role::Replacement, Some(old));
+                let mounts = inherited_volumes(c, self.plan, old);
+                let temporary = journal::new_name(&c.name, self.deploy);
+                let new = create(engine, c, &temporary, self.plan, labels, mounts).await?;
+                self.progress.lock().await.changed.push(c.name.clone());
+                self.cancel.check()?;
+                stop(engine, &old.id).await?;
+                self.cancel.check()?;
+                rename(engine, &old.id, &journal::aside_name(&c.name, self.deploy)).await?;
+                self.progress.lock().await.aside.push(old.id.clone());
+                self.cancel.check()?;
+                rename(engine, &new, &c.name).await?;
+                self.cancel.check()?;
+                start(engine, &new).await
+            }
+            _ => Ok(()),
         }
-        Some(Action::Create) => {
-            say(&format!("creating {} ({})", c.name, c.image));
-            create(engine, c, &c.name, plan, None).await?;
-            journal.lock().await.created.push(c.name.clone());
-            start(engine, &c.name).await
+    }
+
+    /// Compose's labels plus the journal's: this deploy, the role, the final
+    /// name and, for a replacement, which container it replaces.
+    fn labels(
+        &self,
+        c: &DesiredContainer,
+        role: Role,
+        replaces: Option<&ObservedContainer>,
+    ) -> Vec<(&'static str, String)> {
+        let mut l = vec![
+            (labels::DEPLOY, self.deploy.to_owned()),
+            (labels::ROLE, role.as_str().to_owned()),
+            (labels::FINAL_NAME, c.name.clone()),
+        ];
+        if let Some(old) = replaces {
+            l.push((labels::REPLACES, old.id.clone()));
+            l.push((
+                labels::REPLACES_RUNNING,
+                (old.state == ContainerState::Running).to_string(),
+            ));
+            l.push((labels::REPLACE, c.name.clone()));
         }
-        Some(Action::Recreate(why)) => {
-            say(&format!("recreating {}: {}", c.name, why.join("; ")));
-            let old = plan
-                .observed
-                .iter()
-                .find(|o| o.name == c.name)
-                .map(|o| o.id.clone())
-                .unwrap_or_default();
-            let short = &old[..old.len().min(12)];
-            let temporary = format!("{short}_{}", c.name);
-            let aside = format!("{}_mrs-previous", c.name);
-            // Recorded first: whatever step fails, the rollback knows what to restore.
-            journal
-                .lock()
-                .await
-                .replaced
-                .push((c.name.clone(), aside.clone(), temporary.clone()));
-            create(engine, c, &temporary, plan, Some(&c.name)).await?;
-            stop(engine, &c.name).await?;
-            rename(engine, &c.name, &aside).await?;
-            rename(engine, &temporary, &c.name).await?;
-            start(engine, &c.name).await
-        }
-        Some(Action::Remove | Action::KeepOrphan) => Ok(()),
+        l
     }
 }
 
+/// The old container's anonymous volumes, mounted again in its replacement
+/// (as compose does): the data of an image's `VOLUME` survives a recreate.
+fn inherited_volumes(c: &DesiredContainer, plan: &Plan, old: &ObservedContainer) -> Vec<Mount> {
+    let image_volumes = plan
+        .observed
+        .images
+        .get(&c.image)
+        .and_then(Option::as_ref)
+        .map(|i| i.volumes.clone())
+        .unwrap_or_default();
+    let anonymous = c.anonymous_targets(&image_volumes);
+    old.volumes
+        .iter()
+        .filter(|(_, target)| anonymous.contains(&target.trim_end_matches('/').to_owned()))
+        .map(|(name, target)| Mount {
+            target: Some(target.clone()),
+            source: Some(name.clone()),
+            typ: Some(MountType::VOLUME),
+            ..Mount::default()
+        })
+        .collect()
+}
+
+/// Creates a container; returns its ID.
 async fn create(
     engine: &Engine,
     c: &DesiredContainer,
     name: &str,
     plan: &Plan,
-    replaces: Option<&str>,
-) -> Result<(), Error> {
-    let mut body: ContainerCreateBody = c.body.clone();
+    extra_labels: Vec<(&'static str, String)>,
+    mounts: Vec<Mount>,
+) -> Result<String, Error> {
+    let mut body: ContainerCreateBody = c.create_body();
     if let Some(labels_map) = body.labels.as_mut() {
-        if let Some(id) = plan.image_ids.get(&c.image) {
-            labels_map.insert(labels::IMAGE.to_owned(), id.clone());
+        if let Some(id) = plan.image_id(&c.image) {
+            labels_map.insert(labels::IMAGE.to_owned(), id.to_owned());
         }
-        if let Some(r) = replaces {
-            labels_map.insert(labels::REPLACE.to_owned(), r.to_owned());
+        for (k, v) in extra_labels {
+            labels_map.insert(k.to_owned(), v);
+        }
+    }
+    if !mounts.is_empty() {
+        let targets: Vec<&str> = mounts.iter().filter_map(|m| m.target.as_deref()).collect();
+        if let Some(v) = body.volumes.as_mut() {
+            v.retain(|t| !targets.contains(&t.trim_end_matches('/')));
+        }
+        if let Some(h) = body.host_config.as_mut() {
+            h.mounts.get_or_insert_with(Vec::new).extend(mounts);
         }
     }
     let options = CreateContainerOptionsBuilder::default().name(name).build();
-    engine
+    let id = engine
         .docker
         .create_container(Some(options), body)
         .await
-        .ctx(|| format!("create container {name}"))?;
+        .ctx(|| format!("create container {name}"))?
+        .id;
     for (network, aliases) in c.networks.iter().skip(1) {
         let request = NetworkConnectRequest {
-            container: name.to_owned(),
+            container: id.clone(),
             endpoint_config: Some(EndpointSettings {
                 aliases: Some(aliases.clone()),
                 ..EndpointSettings::default()
@@ -649,102 +843,65 @@ async fn create(
             .await
             .ctx(|| format!("connect {name} to network {network}"))?;
     }
-    Ok(())
+    Ok(id)
 }
 
-/// Starts a container.
-pub async fn start(engine: &Engine, name: &str) -> Result<(), Error> {
-    engine
-        .docker
-        .start_container(name, None)
-        .await
-        .ctx(|| format!("start container {name}"))
+/// Starts a container (by name or ID).
+pub async fn start(engine: &Engine, container: &str) -> Result<(), Error> {
+    match engine.docker.start_container(container, None).await {
+        Ok(())
+        | Err(bollard::errors::Error::DockerResponseServerError {
+            status_code: 304, ..
+        }) => Ok(()),
+        Err(e) => Err(e).ctx(|| format!("start container {container}")),
+    }
 }
 
-/// Stops a container (10 s grace unless the container says otherwise).
-pub async fn stop(engine: &Engine, name: &str) -> Result<(), Error> {
+/// Stops a container (10 s grace unless the container says otherwise); gone or stopped is fine.
+pub async fn stop(engine: &Engine, container: &str) -> Result<(), Error> {
     let options = StopContainerOptionsBuilder::default().t(10).build();
-    match engine.docker.stop_container(name, Some(options)).await {
+    match engine.docker.stop_container(container, Some(options)).await {
         Ok(())
         | Err(bollard::errors::Error::DockerResponseServerError {
             status_code: 404 | 304,
             ..
         }) => Ok(()),
-        Err(e) => Err(e).ctx(|| format!("stop container {name}")),
+        Err(e) => Err(e).ctx(|| format!("stop container {container}")),
     }
 }
 
-async fn rename(engine: &Engine, from: &str, to: &str) -> Result<(), Error> {
+/// Renames a container (by name or ID).
+pub async fn rename(engine: &Engine, container: &str, to: &str) -> Result<(), Error> {
     let options = RenameContainerOptionsBuilder::default().name(to).build();
     engine
         .docker
-        .rename_container(from, options)
+        .rename_container(container, options)
         .await
-        .ctx(|| format!("rename container {from} to {to}"))
+        .ctx(|| format!("rename container {container} to {to}"))
 }
 
-/// Removes a container (not its named volumes).
-pub async fn remove(engine: &Engine, name: &str) -> Result<(), Error> {
-    let options = RemoveContainerOptionsBuilder::default().force(true).build();
-    match engine.docker.remove_container(name, Some(options)).await {
-        Ok(())
-        | Err(bollard::errors::Error::DockerResponseServerError {
-            status_code: 404, ..
-        }) => Ok(()),
-        Err(e) => Err(e).ctx(|| format!("remove container {name}")),
+/// Removes a container (by name or ID), with its anonymous volumes when
+/// `volumes`; never named volumes. Gone is fine.
+pub async fn remove(engine: &Engine, container: &str, volumes: bool) -> Result<(), Error> {
+    let options = RemoveContainerOptionsBuilder::default()
+        .force(true)
+        .v(volumes)
+        .build();
+    match engine
+        .docker
+        .remove_container(container, Some(options))
+        .await
+    {
+        Ok(()) => Ok(()),
+        Err(e) if is_not_found(&e) => Ok(()),
+        Err(e) => Err(e).ctx(|| format!("remove container {container}")),
     }
 }
 
 /// Stops, then removes.
-pub async fn stop_and_remove(engine: &Engine, name: &str) -> Result<(), Error> {
-    stop(engine, name).await?;
-    remove(engine, name).await
-}
-
-/// Every desired container running (healthy where it has a health check).
-///
-/// A container this `up` created must not have been restarted at all; one it
-/// kept must not restart during the gate.
-async fn gate(
-    engine: &Engine,
-    desired: &Desired,
-    changed: &HashSet<String>,
-    deadline: Instant,
-    say: Say<'_>,
-) -> Result<(), Error> {
-    say("waiting for the containers to be running and healthy");
-    let waits = desired.containers.iter().map(|c| async move {
-        let restarts = if changed.contains(&c.name) {
-            0
-        } else {
-            let current = engine
-                .docker
-                .inspect_container(&c.name, None)
-                .await
-                .ctx(|| format!("inspect container {}", c.name))?;
-            current.restart_count.unwrap_or(0)
-        };
-        // A container something waits to complete is allowed to exit 0.
-        let one_shot = desired.containers.iter().any(|x| {
-            x.depends_on.iter().any(|(d, cond)| {
-                *d == c.service && *cond == Condition::ServiceCompletedSuccessfully
-            })
-        });
-        if one_shot {
-            return health::wait_completed(engine, &c.name, deadline).await;
-        }
-        health::wait_ready(engine, &c.name, c.has_healthcheck, Some(restarts), deadline).await?;
-        // Give processes that die right after starting a moment to do so.
-        tokio::time::sleep(Duration::from_millis(1500)).await;
-        match health::state(engine, &c.name, c.has_healthcheck, Some(restarts)).await? {
-            health::State::Failed(why) => Err(Error::Refused(why)),
-            _ => Ok(()),
-        }
-    });
-    for r in join_all(waits).await {
-        r?;
-    }
-    Ok(())
+pub async fn stop_and_remove(engine: &Engine, container: &str, volumes: bool) -> Result<(), Error> {
+    stop(engine, container).await?;
+    remove(engine, container, volumes).await
 }
 
 /// Prints the last log lines of the containers this `up` changed.
@@ -770,75 +927,4 @@ async fn show_logs(engine: &Engine, names: &[String], say: Say<'_>) {
             say(&format!("{name} | (no output)"));
         }
     }
-}
-
-async fn exists(engine: &Engine, name: &str) -> Result<bool, Error> {
-    match engine.docker.inspect_container(name, None).await {
-        Ok(_) => Ok(true),
-        Err(bollard::errors::Error::DockerResponseServerError {
-            status_code: 404, ..
-        }) => Ok(false),
-        Err(e) => Err(e).ctx(|| format!("inspect container {name}")),
-    }
-}
-
-/// Undoes a failed `up`: new containers go, previous ones come back and must run again.
-async fn rollback(
-    engine: &Engine,
-    desired: &Desired,
-    journal: &Journal,
-    http: Option<&HttpCheck>,
-    say: Say<'_>,
-) -> Result<(), Error> {
-    let mut errors = Vec::new();
-    for name in &journal.created {
-        say(&format!("rollback: removing {name}"));
-        if let Err(e) = stop_and_remove(engine, name).await {
-            errors.push(e.to_string());
-        }
-    }
-    for name in &journal.started {
-        say(&format!("rollback: stopping {name} again"));
-        if let Err(e) = stop(engine, name).await {
-            errors.push(e.to_string());
-        }
-    }
-    for (name, aside, temporary) in &journal.replaced {
-        say(&format!("rollback: restoring the previous {name}"));
-        let r = async {
-            remove(engine, temporary).await?;
-            if exists(engine, aside).await? {
-                // The replacement took the final name: drop it, bring the previous one back.
-                stop_and_remove(engine, name).await?;
-                rename(engine, aside, name).await?;
-            }
-            start(engine, name).await
-        }
-        .await;
-        if let Err(e) = r {
-            errors.push(e.to_string());
-        }
-    }
-    if !errors.is_empty() {
-        return Err(Error::Refused(errors.join("; ")));
-    }
-    if journal.replaced.is_empty() {
-        say("rollback: nothing had been replaced; the previous containers kept running");
-        return Ok(());
-    }
-    let deadline = Instant::now() + Duration::from_secs(60);
-    for (name, _, _) in &journal.replaced {
-        let has_health = desired
-            .containers
-            .iter()
-            .find(|c| c.name == *name)
-            .is_some_and(|c| c.has_healthcheck);
-        health::wait_ready(engine, name, has_health, None, deadline).await?;
-    }
-    if let Some(check) = http {
-        say("rollback: checking the previous version answers");
-        health::http_check(check, deadline, &|m| say(m)).await?;
-    }
-    say("rollback: the previous version is serving");
-    Ok(())
 }

@@ -7,18 +7,27 @@ use bollard::query_parameters::{
 };
 
 use super::apply::{Say, stop_and_remove};
-use super::{Context, Engine, Error, labels, observed};
+use super::journal::Role;
+use super::{Context, Engine, Error, labels, observe};
 
 /// What `down` removes besides containers.
 #[derive(Debug, Clone, Copy)]
 pub struct DownOptions {
     /// Also remove the project's named volumes.
     pub volumes: bool,
+    /// Also remove the containers' anonymous volumes (ephemeral environments, or `--volumes`).
+    pub anonymous_volumes: bool,
 }
 
-/// Stops and removes the project's containers (dependents first), then its
-/// non-external networks, and with `volumes` its named volumes. Only
-/// resources labelled with this project are touched.
+/// The engine names an anonymous volume with 64 hex digits.
+fn is_anonymous(name: &str) -> bool {
+    name.len() == 64 && name.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+/// Stops and removes the project's containers (dependents first; journal
+/// entries and interrupted deploys' containers too, the deploy lock aside),
+/// then its non-external networks, and with `volumes` its named volumes.
+/// Only resources labelled with this project are touched, containers by ID.
 pub async fn down(
     engine: &Engine,
     project: &str,
@@ -26,7 +35,8 @@ pub async fn down(
     options: DownOptions,
     say: Say<'_>,
 ) -> Result<usize, Error> {
-    let mut containers = observed::containers(engine, project).await?;
+    let mut containers = observe::containers(engine, project).await?;
+    containers.retain(|c| !matches!(Role::of(c), Role::Lock | Role::Lease));
     // Reverse dependency order: services later in the start order go first.
     let rank = |service: &str| {
         order
@@ -38,8 +48,30 @@ pub async fn down(
     let mut removed = 0;
     for c in &containers {
         say(&format!("removing container {}", c.name));
-        stop_and_remove(engine, &c.name).await?;
+        stop_and_remove(engine, &c.id, options.anonymous_volumes).await?;
         removed += 1;
+    }
+    if options.anonymous_volumes {
+        // A volume a replacement inherited is mounted by name, so the engine
+        // does not count it as the container's anonymous volume: remove it here.
+        let mut anonymous: Vec<&str> = containers
+            .iter()
+            .flat_map(|c| c.volumes.iter().map(|(name, _)| name.as_str()))
+            .filter(|name| is_anonymous(name))
+            .collect();
+        anonymous.sort_unstable();
+        anonymous.dedup();
+        for name in anonymous {
+            match engine
+                .docker
+                .remove_volume(name, None::<RemoveVolumeOptions>)
+                .await
+            {
+                Ok(()) => removed += 1,
+                Err(e) if super::is_not_found(&e) => {}
+                Err(e) => say(&format!("warning: could not remove volume {name}: {e}")),
+            }
+        }
     }
     let filters = HashMap::from([(
         "label".to_owned(),

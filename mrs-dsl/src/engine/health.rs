@@ -141,7 +141,7 @@ pub struct HttpCheck {
 pub async fn http_check(
     check: &HttpCheck,
     deadline: Instant,
-    progress: &dyn Fn(&str),
+    progress: &(dyn Fn(&str) + Sync),
 ) -> Result<(), Error> {
     let _ = rustls::crypto::ring::default_provider().install_default();
     let builder = reqwest::Client::builder()
@@ -167,6 +167,12 @@ pub async fn http_check(
             (url.to_string(), Some(host))
         }
         None => (check.url.clone(), None),
+    };
+    // Plain HTTP needs no certificates: loading the system's takes longer than the check.
+    let builder = if target.starts_with("http://") {
+        builder.tls_certs_only(std::iter::empty())
+    } else {
+        builder
     };
     let client = builder
         .build()
@@ -203,4 +209,57 @@ fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
         cur = next;
     }
     cur.to_string()
+}
+
+/// The gate: every desired container running (healthy where it has a
+/// health check), or exited 0 when something waits for it to complete.
+///
+/// A container in `changed` must not have been restarted at all; one that
+/// was kept must not restart during the gate. With `settle`, processes that
+/// die right after starting get a moment to do so (after a change).
+pub async fn gate(
+    engine: &Engine,
+    desired: &super::desired::Desired,
+    changed: &std::collections::HashSet<String>,
+    settle: bool,
+    deadline: Instant,
+    say: &(dyn Fn(&str) + Sync),
+) -> Result<(), Error> {
+    use mrs_compose::model::Condition;
+    if settle {
+        say("waiting for the containers to be running and healthy");
+    }
+    let waits = desired.containers.iter().map(|c| async move {
+        let restarts = if changed.contains(&c.name) {
+            0
+        } else {
+            let current = engine
+                .docker
+                .inspect_container(&c.name, None)
+                .await
+                .ctx(|| format!("inspect container {}", c.name))?;
+            current.restart_count.unwrap_or(0)
+        };
+        let one_shot = desired.containers.iter().any(|x| {
+            x.depends_on.iter().any(|(d, cond)| {
+                *d == c.service && *cond == Condition::ServiceCompletedSuccessfully
+            })
+        });
+        if one_shot {
+            return wait_completed(engine, &c.name, deadline).await;
+        }
+        wait_ready(engine, &c.name, c.has_healthcheck, Some(restarts), deadline).await?;
+        if !settle {
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(1500)).await;
+        match state(engine, &c.name, c.has_healthcheck, Some(restarts)).await? {
+            State::Failed(why) => Err(Error::Refused(why)),
+            _ => Ok(()),
+        }
+    });
+    for r in futures_util::future::join_all(waits).await {
+        r?;
+    }
+    Ok(())
 }

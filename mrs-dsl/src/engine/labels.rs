@@ -34,8 +34,22 @@ pub const ENV: &str = "io.mrs-deploy.env";
 pub const SPEC_HASH: &str = "io.mrs-deploy.spec-hash";
 /// mrs-deploy: short hashes of each service key, to say why a container is recreated.
 pub const KEY_HASHES: &str = "io.mrs-deploy.key-hashes";
-/// mrs-deploy: a container kept for rollback during a deployment.
-pub const ROLLBACK_OF: &str = "io.mrs-deploy.rollback-of";
+/// mrs-deploy: what a container is to mrs-deploy (see [`crate::engine::journal::Role`]).
+pub const ROLE: &str = "io.mrs-deploy.role";
+/// mrs-deploy: the deploy that created the container (its journal entry).
+pub const DEPLOY: &str = "io.mrs-deploy.deploy";
+/// mrs-deploy: on a replacement, the ID of the container it replaces.
+pub const REPLACES: &str = "io.mrs-deploy.replaces";
+/// mrs-deploy: on a replacement, whether the replaced container was running.
+pub const REPLACES_RUNNING: &str = "io.mrs-deploy.replaces-running";
+/// mrs-deploy: the name the container has once its deploy is done.
+pub const FINAL_NAME: &str = "io.mrs-deploy.name";
+/// mrs-deploy: on a journal entry, stopped containers the deploy starts (IDs).
+pub const STARTS: &str = "io.mrs-deploy.starts";
+/// mrs-deploy: on a journal entry or lock, who (`user@host`).
+pub const WHO: &str = "io.mrs-deploy.who";
+/// mrs-deploy: on a journal entry or lock, since when (unix seconds).
+pub const SINCE: &str = "io.mrs-deploy.since";
 /// mrs-deploy: ephemeral environments' expiry (unix seconds).
 pub const EXPIRES: &str = "io.mrs-deploy.expires";
 /// The seed's folder-creation label: `path,path:uid:gid:mode`.

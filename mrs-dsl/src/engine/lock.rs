@@ -3,57 +3,77 @@
 //! The lock lives on the engine itself, so it holds across machines that
 //! deploy to the same engine: a container named `mrs-deploy-lock.<project>`,
 //! created (never started) from a tiny local image. Creating a container
-//! with a taken name fails atomically. Its labels say who holds it, since
-//! when and until when; an expired lock, or one whose holder process died on
-//! this machine, is broken with a warning.
+//! with a taken name fails atomically, so only one deployer takes it.
+//!
+//! Liveness does not depend on process IDs or host names: the holder keeps a
+//! *lease*, a companion container named
+//! `mrs-deploy-lease.<project>.<lock id>.<expiry>`, and renames it every
+//! few seconds with a later expiry (a rename is atomic and cheap). A lock
+//! whose lease expired (its holder died or froze) is stale: it is broken by
+//! removing the lock container *by the ID that was inspected*; a 404 means
+//! another deployer broke it first, and the loop starts again, so a fresh
+//! lock is never removed. A holder that fails to renew (someone broke its
+//! lock) asks its deploy to stop and roll back.
+//!
+//! The expiry is in the holder's clock: machines deploying to one engine
+//! need clocks within a few seconds of each other.
 
 use std::collections::HashMap;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use bollard::models::ContainerCreateBody;
-use bollard::query_parameters::{BuildImageOptionsBuilder, CreateContainerOptionsBuilder};
+use bollard::query_parameters::{
+    BuildImageOptionsBuilder, CreateContainerOptionsBuilder, ListContainersOptionsBuilder,
+    RenameContainerOptionsBuilder,
+};
 use futures_util::StreamExt;
 
-use super::{Context, Engine, Error};
+use super::cancel::Cancel;
+use super::journal::Role;
+use super::{Context, Engine, Error, is_not_found, labels};
 
 /// The image lock containers are created from (built locally, no registry).
 pub const LOCK_IMAGE: &str = "mrs-deploy/lock:1";
 
-const OWNER: &str = "io.mrs-deploy.lock.owner";
-const HOSTNAME: &str = "io.mrs-deploy.lock.host";
-const PID: &str = "io.mrs-deploy.lock.pid";
-const SINCE: &str = "io.mrs-deploy.lock.since";
-const EXPIRES: &str = "io.mrs-deploy.lock.expires";
-const ROLE: &str = "io.mrs-deploy.role";
+/// Where locks written by earlier versions name their holder.
+const LEGACY_OWNER: &str = "io.mrs-deploy.lock.owner";
+const LEASE_OF: &str = "io.mrs-deploy.lease-of";
+const LEASE_SECS: &str = "io.mrs-deploy.lease-secs";
+
+/// How long a lease lasts unless renewed (`MRS_LOCK_LEASE_SECS`, 1 to 300; default 10).
+pub fn lease_duration() -> Duration {
+    let secs = std::env::var("MRS_LOCK_LEASE_SECS")
+        .ok()
+        .and_then(|s| s.parse::<u64>().ok())
+        .filter(|s| (1..=300).contains(s))
+        .unwrap_or(10);
+    Duration::from_secs(secs)
+}
 
 /// A held lock; release it with [`Lock::release`].
 pub struct Lock {
-    name: String,
+    id: String,
+    lease: String,
+    keeper: tokio::task::JoinHandle<()>,
 }
 
 /// Who holds a lock.
 #[derive(Debug, Clone)]
-pub struct Holder {
-    /// `user@host (pid N)`.
-    pub owner: String,
-    /// Unix seconds.
-    pub since: u64,
-    /// Unix seconds.
-    pub expires: u64,
-    host: String,
-    pid: i32,
+struct Holder {
+    id: String,
+    owner: String,
+    since: u64,
+    /// The lease's expiry (unix seconds), when there is a lease.
+    expires: Option<u64>,
+    lease_id: Option<String>,
+    lease_secs: u64,
 }
 
-fn now() -> u64 {
+/// Now, unix seconds.
+pub fn now() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_secs())
-}
-
-fn this_host() -> String {
-    std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .map(|h| h.trim().to_owned())
-        .unwrap_or_else(|_| "unknown".into())
 }
 
 /// The lock container's name for a project.
@@ -61,60 +81,67 @@ pub fn lock_name(project: &str) -> String {
     format!("mrs-deploy-lock.{project}")
 }
 
+fn lease_name(project: &str, lock_id: &str, expires: u64) -> String {
+    format!(
+        "mrs-deploy-lease.{project}.{}.{expires}",
+        &lock_id[..lock_id.len().min(12)]
+    )
+}
+
 impl Lock {
-    /// Takes the lock for `project`, held at most `ttl`. With `wait`, waits up
-    /// to that long for a held lock (printing who holds it); without, fails at once.
+    /// Takes the lock for `project`. With `wait`, waits up to that long for a
+    /// held lock (printing who holds it); without, fails at once. While held,
+    /// the lease is renewed; if that fails, `cancel` is asked to stop.
     pub async fn acquire(
         engine: &Engine,
         project: &str,
-        ttl: Duration,
         wait: Option<Duration>,
+        cancel: &Cancel,
         say: &dyn Fn(&str),
     ) -> Result<Lock, Error> {
         ensure_image(engine).await?;
         let name = lock_name(project);
+        let lease = lease_duration();
         let started = std::time::Instant::now();
         let mut announced = false;
         loop {
-            match create(engine, &name, ttl).await {
-                Ok(()) => return Ok(Lock { name }),
+            let secs = [(LEASE_SECS, lease.as_secs().to_string())];
+            match create_marker(engine, &name, project, Role::Lock, &secs).await {
+                Ok(id) => return Lock::hold(engine, project, id, lease, cancel).await,
                 Err(e) if e.status() == Some(409) => {}
                 Err(e) => return Err(e),
             }
-            let holder = holder(engine, &name).await?;
-            if let Some(h) = &holder {
-                let dead = h.host == this_host() && h.pid > 0 && !pid_alive(h.pid);
-                if h.expires <= now() || dead {
-                    let why = if dead {
-                        "its process is gone"
-                    } else {
-                        "it expired"
-                    };
-                    say(&format!(
-                        "warning: breaking the stale deploy lock of {} held by {} ({why})",
-                        project, h.owner
-                    ));
-                    remove(engine, &name).await?;
-                    continue;
+            let Some(h) = holder(engine, &name).await? else {
+                continue;
+            };
+            let stale = match h.expires {
+                Some(expires) => expires < now(),
+                // A holder that died between creating the lock and its lease: a lease's time.
+                None => h.since + 2 * h.lease_secs.max(1) < now(),
+            };
+            if stale {
+                say(&format!(
+                    "warning: breaking the stale deploy lock of {project} held by {} (its lease expired)",
+                    h.owner
+                ));
+                // By ID: if another deployer broke it and took the lock meanwhile,
+                // this removes nothing (a 404), and the loop sees their lock.
+                super::apply::remove(engine, &h.id, false).await?;
+                if let Some(lease_id) = &h.lease_id {
+                    super::apply::remove(engine, lease_id, false).await?;
                 }
-            } else {
                 continue;
             }
-            let h = holder.unwrap_or_else(|| Holder {
-                owner: "?".into(),
-                since: 0,
-                expires: 0,
-                host: String::new(),
-                pid: 0,
-            });
             let held = format!(
-                "another deployment of project {project} holds the lock: {} since {} (expires in {}s)",
+                "another deployment of project {project} holds the lock: {} since {} (its lease runs {}s more)",
                 h.owner,
                 humantime::format_rfc3339_seconds(UNIX_EPOCH + Duration::from_secs(h.since)),
-                h.expires.saturating_sub(now())
+                h.expires.unwrap_or(0).saturating_sub(now())
             );
             match wait {
                 Some(limit) if started.elapsed() < limit => {
+                    // Waiting only reads: a signal ends it between calls.
+                    cancel.check()?;
                     if !announced {
                         say(&format!("{held}; waiting up to {}s", limit.as_secs()));
                         announced = true;
@@ -136,29 +163,88 @@ impl Lock {
         }
     }
 
-    /// Releases the lock.
+    /// Creates the lease and starts renewing it.
+    async fn hold(
+        engine: &Engine,
+        project: &str,
+        id: String,
+        lease: Duration,
+        cancel: &Cancel,
+    ) -> Result<Lock, Error> {
+        let first = lease_name(project, &id, now() + lease.as_secs());
+        let of = [(LEASE_OF, id.clone())];
+        let lease_id = match create_marker(engine, &first, project, Role::Lease, &of).await {
+            Ok(l) => l,
+            Err(e) => {
+                let _ = super::apply::remove(engine, &id, false).await;
+                return Err(e);
+            }
+        };
+        let keeper = {
+            let (engine, project, lock_id, lease_id, cancel) = (
+                engine.clone(),
+                project.to_owned(),
+                id.clone(),
+                lease_id.clone(),
+                cancel.clone(),
+            );
+            tokio::spawn(async move {
+                let every = (lease / 3).max(Duration::from_millis(500));
+                loop {
+                    tokio::time::sleep(every).await;
+                    let to = lease_name(&project, &lock_id, now() + lease.as_secs());
+                    let options = RenameContainerOptionsBuilder::default().name(&to).build();
+                    if let Err(e) = engine.docker.rename_container(&lease_id, options).await
+                        && is_not_found(&e)
+                    {
+                        cancel.request("the deploy lock was broken by another deployer");
+                        return;
+                    }
+                    // Another failure may be transient: the next renewal comes before the lease ends.
+                }
+            })
+        };
+        Ok(Lock {
+            id,
+            lease: lease_id,
+            keeper,
+        })
+    }
+
+    /// Releases the lock (by ID).
     pub async fn release(self, engine: &Engine) -> Result<(), Error> {
-        remove(engine, &self.name).await
+        self.keeper.abort();
+        super::apply::remove(engine, &self.id, false).await?;
+        super::apply::remove(engine, &self.lease, false).await
     }
 }
 
-async fn create(engine: &Engine, name: &str, ttl: Duration) -> Result<(), Error> {
-    let user = crate::history::user();
-    let host = this_host();
-    let pid = std::process::id();
-    let since = now();
-    let labels = HashMap::from([
-        (OWNER.to_owned(), format!("{user}@{host} (pid {pid})")),
-        (HOSTNAME.to_owned(), host),
-        (PID.to_owned(), pid.to_string()),
-        (SINCE.to_owned(), since.to_string()),
-        (EXPIRES.to_owned(), (since + ttl.as_secs()).to_string()),
-        (ROLE.to_owned(), "lock".to_owned()),
+/// Creates a never-started container from the lock image: a lock, a lease
+/// or a journal entry, with who and since when in its labels. Returns its ID.
+pub async fn create_marker(
+    engine: &Engine,
+    name: &str,
+    project: &str,
+    role: Role,
+    extra: &[(&str, String)],
+) -> Result<String, Error> {
+    let who = crate::history::who();
+    let mut labels_map = HashMap::from([
+        (
+            labels::WHO.to_owned(),
+            format!("{who} (pid {})", std::process::id()),
+        ),
+        (labels::SINCE.to_owned(), now().to_string()),
+        (labels::ROLE.to_owned(), role.as_str().to_owned()),
+        (labels::PROJECT.to_owned(), project.to_owned()),
     ]);
+    for (k, v) in extra {
+        labels_map.insert((*k).to_owned(), v.clone());
+    }
     let body = ContainerCreateBody {
         image: Some(LOCK_IMAGE.to_owned()),
-        cmd: Some(vec!["lock".into()]),
-        labels: Some(labels),
+        cmd: Some(vec![role.as_str().to_owned()]),
+        labels: Some(labels_map),
         network_disabled: Some(true),
         ..ContainerCreateBody::default()
     };
@@ -167,44 +253,61 @@ async fn create(engine: &Engine, name: &str, ttl: Duration) -> Result<(), Error>
         .docker
         .create_container(Some(options), body)
         .await
-        .ctx(|| format!("create the deploy lock {name}"))?;
-    Ok(())
+        .map(|r| r.id)
+        .ctx(|| format!("create {name}"))
 }
 
+/// The lock's holder, with its lease's expiry; `None` when there is no lock.
 async fn holder(engine: &Engine, name: &str) -> Result<Option<Holder>, Error> {
-    match engine.docker.inspect_container(name, None).await {
-        Ok(c) => {
-            let labels = c.config.and_then(|c| c.labels).unwrap_or_default();
-            let get = |k: &str| labels.get(k).cloned().unwrap_or_default();
-            Ok(Some(Holder {
-                owner: get(OWNER),
-                since: get(SINCE).parse().unwrap_or(0),
-                expires: get(EXPIRES).parse().unwrap_or(0),
-                host: get(HOSTNAME),
-                pid: get(PID).parse().unwrap_or(0),
-            }))
-        }
-        Err(bollard::errors::Error::DockerResponseServerError {
-            status_code: 404, ..
-        }) => Ok(None),
-        Err(e) => Err(e).ctx(|| format!("inspect the deploy lock {name}")),
-    }
-}
-
-async fn remove(engine: &Engine, name: &str) -> Result<(), Error> {
-    super::apply::remove(engine, name).await
-}
-
-fn pid_alive(pid: i32) -> bool {
-    std::path::Path::new(&format!("/proc/{pid}")).exists()
+    let lock = match engine.docker.inspect_container(name, None).await {
+        Ok(c) => c,
+        Err(e) if is_not_found(&e) => return Ok(None),
+        Err(e) => return Err(e).ctx(|| format!("inspect the deploy lock {name}")),
+    };
+    let id = lock.id.unwrap_or_default();
+    let labels_map = lock.config.and_then(|c| c.labels).unwrap_or_default();
+    let get = |k: &str| labels_map.get(k).cloned().unwrap_or_default();
+    let filters = HashMap::from([("label".to_owned(), vec![format!("{LEASE_OF}={id}")])]);
+    let leases = engine
+        .docker
+        .list_containers(Some(
+            ListContainersOptionsBuilder::default()
+                .all(true)
+                .filters(&filters)
+                .build(),
+        ))
+        .await
+        .ctx(|| format!("find the lease of the deploy lock {name}"))?;
+    let lease = leases.into_iter().next();
+    let expires = lease.as_ref().and_then(|l| {
+        l.names
+            .as_ref()?
+            .first()?
+            .rsplit('.')
+            .next()?
+            .parse::<u64>()
+            .ok()
+    });
+    // A lock written by an older mrs-deploy: its own expiry label, no lease.
+    let legacy = get("io.mrs-deploy.lock.expires").parse::<u64>().ok();
+    Ok(Some(Holder {
+        id,
+        owner: Some(get(labels::WHO))
+            .filter(|w| !w.is_empty())
+            .unwrap_or_else(|| get(LEGACY_OWNER)),
+        since: get(labels::SINCE)
+            .parse()
+            .or_else(|_| get("io.mrs-deploy.lock.since").parse())
+            .unwrap_or(0),
+        expires: expires.or(legacy),
+        lease_id: lease.and_then(|l| l.id),
+        lease_secs: get(LEASE_SECS).parse().unwrap_or(0),
+    }))
 }
 
 /// Builds the lock image when the engine lacks it: `FROM scratch` and a label.
 async fn ensure_image(engine: &Engine) -> Result<(), Error> {
-    if super::observed::image_id(engine, LOCK_IMAGE)
-        .await?
-        .is_some()
-    {
+    if super::observe::image(engine, LOCK_IMAGE).await?.is_some() {
         return Ok(());
     }
     let dockerfile = b"FROM scratch\nLABEL io.mrs-deploy.role=lock\n";

@@ -5,12 +5,15 @@
 //! ([`mrs_env::spec::Resolved`]) and the engine.
 
 pub mod apply;
+pub mod cancel;
 pub mod desired;
+pub mod diff;
 pub mod down;
 pub mod health;
+pub mod journal;
 pub mod labels;
 pub mod lock;
-pub mod observed;
+pub mod observe;
 pub mod ops;
 pub mod plan;
 
@@ -61,6 +64,9 @@ pub enum Error {
     /// Anything else, said plainly.
     #[error("{0}")]
     Refused(String),
+    /// A signal (or the loss of the deploy lock) stopped the deploy.
+    #[error("{0}")]
+    Interrupted(String),
 }
 
 impl Error {
@@ -121,11 +127,8 @@ impl Engine {
             reason,
         };
         let docker = Docker::connect_with_defaults().map_err(|e| unreachable(e.to_string()))?;
+        // Negotiating the version is a request: it also proves the engine answers.
         let docker = tokio::time::timeout(PING_TIMEOUT, docker.negotiate_version())
-            .await
-            .map_err(|_| unreachable(format!("no answer within {}s", PING_TIMEOUT.as_secs())))?
-            .map_err(|e| unreachable(e.to_string()))?;
-        tokio::time::timeout(PING_TIMEOUT, docker.ping())
             .await
             .map_err(|_| unreachable(format!("no answer within {}s", PING_TIMEOUT.as_secs())))?
             .map_err(|e| unreachable(e.to_string()))?;
@@ -138,6 +141,17 @@ impl Engine {
             || self.host.contains("://localhost")
             || self.host.contains("://127.0.0.1")
     }
+}
+
+/// Whether an engine error is a 404 (the object is gone).
+pub fn is_not_found(e: &BollardError) -> bool {
+    matches!(
+        e,
+        BollardError::DockerResponseServerError {
+            status_code: 404,
+            ..
+        }
+    )
 }
 
 /// Runs `f` with a deadline, turning the timeout into [`Error::Timeout`].

@@ -7,7 +7,8 @@ use bollard::query_parameters::LogsOptionsBuilder;
 use futures_util::StreamExt;
 use serde::Serialize;
 
-use super::{Context, Engine, Error, observed};
+use super::journal::{self, Role};
+use super::{Context, Engine, Error, observe};
 
 /// One row of `ps`.
 #[derive(Debug, Serialize)]
@@ -22,21 +23,34 @@ pub struct Row {
     pub status: String,
 }
 
-/// The project's service containers.
-pub async fn ps(engine: &Engine, project: &str) -> Result<Vec<Row>, Error> {
-    let mut rows: Vec<Row> = observed::containers(engine, project)
-        .await?
+/// What `ps` shows.
+#[derive(Debug, Serialize)]
+pub struct Ps {
+    /// Service containers.
+    pub containers: Vec<Row>,
+    /// Deploys that did not end.
+    pub interrupted: Vec<journal::Interrupted>,
+}
+
+/// The project's service containers, and its interrupted deploys.
+pub async fn ps(engine: &Engine, project: &str) -> Result<Ps, Error> {
+    let all = observe::containers(engine, project).await?;
+    let interrupted = journal::interrupted(&all);
+    let mut rows: Vec<Row> = all
         .into_iter()
-        .filter(|c| !c.oneoff && c.rollback_of.is_none())
+        .filter(|c| !c.oneoff && Role::of(c).is_service())
         .map(|c| Row {
             name: c.name,
             service: c.service,
-            state: c.state,
+            state: c.state.to_string(),
             status: c.status,
         })
         .collect();
     rows.sort_by(|a, b| a.name.cmp(&b.name));
-    Ok(rows)
+    Ok(Ps {
+        containers: rows,
+        interrupted,
+    })
 }
 
 /// Prints the logs of `containers` (prefixed by service), following them with `follow`.

@@ -5,9 +5,10 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
-use super::desired::{Desired, Folder};
-use super::observed::{self, ObservedContainer};
-use super::{Engine, Error};
+use super::desired::Desired;
+use super::journal::{self, Interrupted};
+use super::observe::{self, Observed, ObservedContainer};
+use super::{Engine, Error, diff};
 
 /// What happens to one resource.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -25,13 +26,41 @@ pub enum Action {
     Remove,
     /// An orphan left alone (pass `--remove-orphans` to remove it).
     KeepOrphan,
+    /// Labelled as a service's container but not named as ours: never touched.
+    Stray,
+}
+
+/// What a step is about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StepKind {
+    /// A network.
+    Network,
+    /// A named volume.
+    Volume,
+    /// A host folder.
+    Folder,
+    /// A container.
+    Container,
+}
+
+impl StepKind {
+    /// The word used in the text plan.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StepKind::Network => "network",
+            StepKind::Volume => "volume",
+            StepKind::Folder => "folder",
+            StepKind::Container => "container",
+        }
+    }
 }
 
 /// A resource and its action.
 #[derive(Clone, Debug, Serialize)]
 pub struct Step {
-    /// `network`, `volume`, `folder` or `container`.
-    pub kind: &'static str,
+    /// What it is.
+    pub kind: StepKind,
     /// Engine name or path.
     pub name: String,
     /// Service, for containers.
@@ -53,41 +82,66 @@ pub struct Plan {
     pub project: String,
     /// Engine address.
     pub engine: String,
+    /// Deploys that did not end; `up` recovers them before the steps.
+    pub interrupted: Vec<Interrupted>,
     /// Steps in execution order.
     pub steps: Vec<Step>,
     /// Images the engine does not have.
     pub missing_images: Vec<String>,
-    /// Local image IDs, by reference.
+    /// What the engine has.
     #[serde(skip)]
-    pub image_ids: std::collections::HashMap<String, String>,
-    /// The project's current containers.
+    pub observed: Observed,
+    /// The project's service containers as they are once recovery is done.
     #[serde(skip)]
-    pub observed: Vec<ObservedContainer>,
+    pub view: Vec<ObservedContainer>,
 }
 
 impl Plan {
     /// The action planned for a resource of `kind` named `name`.
-    pub fn action(&self, kind: &str, name: &str) -> Option<&Action> {
+    pub fn action(&self, kind: StepKind, name: &str) -> Option<&Action> {
         self.steps
             .iter()
             .find(|s| s.kind == kind && s.name == name)
             .map(|s| &s.action)
     }
 
-    /// Whether `up` would change anything.
+    /// Whether `up` would change anything (recovering an interrupted deploy is a change).
     pub fn is_noop(&self) -> bool {
-        self.missing_images.is_empty()
+        self.interrupted.is_empty()
+            && self.missing_images.is_empty()
             && self
                 .steps
                 .iter()
-                .all(|s| matches!(s.action, Action::Keep | Action::KeepOrphan))
+                .all(|s| matches!(s.action, Action::Keep | Action::KeepOrphan | Action::Stray))
+    }
+
+    /// The local ID of an image, when the engine has it.
+    pub fn image_id(&self, reference: &str) -> Option<&str> {
+        self.observed
+            .images
+            .get(reference)
+            .and_then(Option::as_ref)
+            .map(|i| i.id.as_str())
+    }
+
+    /// The container that currently holds `name` (after recovery).
+    pub fn current(&self, name: &str) -> Option<&ObservedContainer> {
+        self.view.iter().find(|o| o.name == name && !o.oneoff)
     }
 
     /// Counts per action, for the summary line.
     pub fn summary(&self) -> String {
         let count = |f: fn(&Action) -> bool| self.steps.iter().filter(|s| f(&s.action)).count();
+        let recover = if self.interrupted.is_empty() {
+            String::new()
+        } else {
+            format!(
+                "{} interrupted deploy(s) to recover, ",
+                self.interrupted.len()
+            )
+        };
         format!(
-            "{} to create, {} to recreate, {} to start, {} unchanged, {} to remove",
+            "{recover}{} to create, {} to recreate, {} to start, {} unchanged, {} to remove",
             count(|a| *a == Action::Create),
             count(|a| matches!(a, Action::Recreate(_))),
             count(|a| *a == Action::Start),
@@ -102,6 +156,9 @@ impl Plan {
             "Plan for `{}` (project {}) on {}\n",
             self.env, self.project, self.engine
         );
+        for i in &self.interrupted {
+            let _ = writeln!(out, "  ! {}", i.describe());
+        }
         for s in &self.steps {
             let (sign, what) = match &s.action {
                 Action::Create => ("+", "create".to_owned()),
@@ -110,13 +167,22 @@ impl Plan {
                 Action::Start => (">", "start".to_owned()),
                 Action::Remove => ("-", "remove orphan".to_owned()),
                 Action::KeepOrphan => ("!", "orphan, kept (use --remove-orphans)".to_owned()),
+                Action::Stray => (
+                    "!",
+                    "carries a service's labels but is not ours: left alone".to_owned(),
+                ),
             };
             let detail = if s.detail.is_empty() {
                 String::new()
             } else {
                 format!(" [{}]", s.detail)
             };
-            let _ = writeln!(out, "  {sign} {} {}{detail}: {what}", s.kind, s.name);
+            let _ = writeln!(
+                out,
+                "  {sign} {} {}{detail}: {what}",
+                s.kind.as_str(),
+                s.name
+            );
         }
         for m in &self.missing_images {
             let _ = writeln!(out, "  ! image {m} is not on the engine");
@@ -126,183 +192,48 @@ impl Plan {
     }
 }
 
-/// Computes the plan.
+/// Observes the engine and computes the plan.
 pub async fn plan(
     engine: &Engine,
     env: &str,
     desired: &Desired,
     remove_orphans: bool,
 ) -> Result<Plan, Error> {
-    let mut steps = Vec::new();
-    for n in &desired.networks {
-        let exists = observed::network(engine, &n.name).await?.is_some();
-        let detail = if n.config.external {
-            "external".to_owned()
-        } else {
-            String::new()
-        };
-        steps.push(Step {
-            kind: "network",
-            name: n.name.clone(),
-            service: None,
-            action: if exists { Action::Keep } else { Action::Create },
-            detail,
-        });
-    }
-    for v in &desired.volumes {
-        let exists = observed::volume(engine, &v.name).await?;
-        let detail = if v.config.external {
-            "external".to_owned()
-        } else {
-            String::new()
-        };
-        steps.push(Step {
-            kind: "volume",
-            name: v.name.clone(),
-            service: None,
-            action: if exists { Action::Keep } else { Action::Create },
-            detail,
-        });
-    }
-    for f in &desired.folders {
-        steps.push(folder_step(f));
-    }
-    let mut image_ids = std::collections::HashMap::new();
-    let mut missing_images = Vec::new();
-    for c in &desired.containers {
-        if image_ids.contains_key(&c.image) || missing_images.contains(&c.image) {
-            continue;
-        }
-        match observed::image_id(engine, &c.image).await? {
-            Some(id) => {
-                image_ids.insert(c.image.clone(), id);
-            }
-            None => missing_images.push(c.image.clone()),
-        }
-    }
-    let observed = observed::containers(engine, &desired.project).await?;
-    for c in &desired.containers {
-        let current: Vec<&ObservedContainer> = observed
-            .iter()
-            .filter(|o| o.service == c.service && !o.oneoff && o.rollback_of.is_none())
-            .collect();
-        let action = match current.iter().find(|o| o.number == c.number) {
-            None => Action::Create,
-            Some(o) => {
-                let mut why = Vec::new();
-                if o.hash != c.hash {
-                    let changed: Vec<&str> = c
-                        .key_hashes
-                        .iter()
-                        .filter(|(k, v)| o.key_hashes.get(*k) != Some(v))
-                        .map(|(k, _)| k.as_str())
-                        .chain(
-                            o.key_hashes
-                                .keys()
-                                .filter(|k| !c.key_hashes.contains_key(*k))
-                                .map(String::as_str),
-                        )
-                        .collect();
-                    why.push(if changed.is_empty() {
-                        "configuration changed".to_owned()
-                    } else {
-                        format!("{} changed", changed.join(", "))
-                    });
-                }
-                match image_ids.get(&c.image) {
-                    Some(id) if *id != o.image_id => {
-                        why.push(format!("image {} now points to another image", c.image))
-                    }
-                    _ => {}
-                }
-                if o.state == "running" {
-                    let missing: Vec<&str> = c
-                        .networks
-                        .iter()
-                        .map(|(n, _)| n.as_str())
-                        .filter(|n| !o.networks.iter().any(|x| x == n))
-                        .collect();
-                    if !missing.is_empty() {
-                        why.push(format!("not attached to {}", missing.join(", ")));
-                    }
-                }
-                if !why.is_empty() {
-                    Action::Recreate(why)
-                } else if o.state == "running" {
-                    Action::Keep
-                } else {
-                    Action::Start
-                }
-            }
-        };
-        steps.push(Step {
-            kind: "container",
-            name: c.name.clone(),
-            service: Some(c.service.clone()),
-            action,
-            detail: c.image.clone(),
-        });
-    }
-    for o in &observed {
-        let known = desired
-            .containers
-            .iter()
-            .any(|c| c.service == o.service && c.number == o.number);
-        if !known && o.rollback_of.is_none() {
-            let action = if remove_orphans {
-                Action::Remove
-            } else {
-                Action::KeepOrphan
-            };
-            steps.push(Step {
-                kind: "container",
-                name: o.name.clone(),
-                service: Some(o.service.clone()),
-                action,
-                detail: String::new(),
-            });
-        }
-    }
-    Ok(Plan {
+    let observed = observe::observe(engine, desired).await?;
+    Ok(from_observed(
+        engine,
+        env,
+        desired,
+        observed,
+        remove_orphans,
+    ))
+}
+
+/// The plan for what was observed (pure but for the engine's address).
+pub fn from_observed(
+    engine: &Engine,
+    env: &str,
+    desired: &Desired,
+    observed: Observed,
+    remove_orphans: bool,
+) -> Plan {
+    let interrupted = journal::interrupted(&observed.containers);
+    let view = journal::after_recovery(&observed.containers, &interrupted);
+    let steps = diff::diff(desired, &observed, &view, remove_orphans);
+    let missing_images = observed
+        .images
+        .iter()
+        .filter(|(_, i)| i.is_none())
+        .map(|(r, _)| r.clone())
+        .collect();
+    Plan {
         env: env.to_owned(),
         project: desired.project.clone(),
         engine: engine.host.clone(),
+        interrupted,
         steps,
         missing_images,
-        image_ids,
         observed,
-    })
-}
-
-fn folder_step(f: &Folder) -> Step {
-    let detail = match (f.owner, f.mode) {
-        (Some((u, g)), Some(m)) => format!("{u}:{g} {m:04o}"),
-        (Some((u, g)), None) => format!("{u}:{g}"),
-        _ => String::new(),
-    };
-    let action = match std::fs::metadata(&f.path) {
-        Ok(meta) if folder_matches(f, &meta) => Action::Keep,
-        Ok(_) => Action::Recreate(vec![
-            "owner or mode differs (fixed in place, data kept)".into(),
-        ]),
-        Err(_) => Action::Create,
-    };
-    Step {
-        kind: "folder",
-        name: f.path.display().to_string(),
-        service: None,
-        action,
-        detail,
+        view,
     }
-}
-
-fn folder_matches(f: &Folder, meta: &std::fs::Metadata) -> bool {
-    use std::os::unix::fs::{MetadataExt, PermissionsExt};
-    let owner_ok = f
-        .owner
-        .is_none_or(|(u, g)| meta.uid() == u && meta.gid() == g);
-    let mode_ok = f
-        .mode
-        .is_none_or(|m| meta.permissions().mode() & 0o7777 == m);
-    meta.is_dir() && owner_ok && mode_ok
 }
