@@ -287,6 +287,9 @@ fn merge_unique(base: &mut Node, mut over: Node, key: impl Fn(&Node) -> String) 
     dedupe(items, &key);
     for mut item in new {
         if item.tag == Some(MergeTag::Reset) {
+            // `!reset` on one entry drops the inherited entry with its key.
+            let k = key(&item);
+            items.retain(|i| key(i) != k);
             continue;
         }
         strip_tags(&mut item);
@@ -444,6 +447,16 @@ mod tests {
             .and_then(Node::as_seq)
             .map(|s| s.iter().filter_map(Node::scalar_text).collect())
             .unwrap_or_default()
+    }
+
+    #[test]
+    fn reset_on_one_entry_drops_that_entry_only() {
+        let m = merged(&[
+            "services:\n  a:\n    environment:\n    - A=1\n    - B=2\n    labels:\n      x: \"1\"\n      y: \"2\"\n",
+            "services:\n  a:\n    environment:\n      A: !reset null\n    labels:\n      y: !reset null\n",
+        ]);
+        assert_eq!(strings(&m, &["services", "a", "environment"]), ["B=2"]);
+        assert_eq!(strings(&m, &["services", "a", "labels"]), ["x=1"]);
     }
 
     #[test]

@@ -59,10 +59,7 @@ pub fn check(cx: &Ctxt, env: &Environment<'_>, catalog: &Catalog) -> Option<Chec
     let vars = check_variables(cx, env, &selected, &needed, &uses, &sources);
 
     // Merge with every compile-time value; run-time ones stay as `${NAME}`.
-    let compile_time = VarTable {
-        vars: &vars,
-        given: None,
-    };
+    let compile_time = VarTable::new(&vars, None);
     let mut layers: Vec<Overlay> = overlays.iter().map(|o| (*o).clone()).collect();
     layers.push(Overlay {
         source: mrs_compose::Source {
@@ -930,7 +927,7 @@ fn check_secrets(
     sources: &Sources,
 ) {
     use mrs_compose::interpolate::Resolve as _;
-    let compile_time = VarTable { vars, given: None };
+    let compile_time = VarTable::new(vars, None);
     for decl in &env.vars {
         let name = decl.name.name.as_str();
         let Some((_, overlay)) = secrets.iter().find(|(s, _)| *s == name) else {
