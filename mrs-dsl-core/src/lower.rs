@@ -230,6 +230,16 @@ impl Lowered<'_> {
         !self.overlays.is_empty() && self.unknown_overlays.is_empty()
     }
 
+    /// Whether a refused override of an unknown service looks meant for
+    /// `service` (a misspelling): what it would have changed there is not
+    /// reported again.
+    pub fn meant_for(&self, service: &str) -> bool {
+        self.unknown_services.iter().any(|k| {
+            mrs_compose::error::did_you_mean(&k.name, self.services.iter().map(String::as_str))
+                == Some(service)
+        })
+    }
+
     /// Whether `name` is declared (a refused declaration counts).
     pub fn is_declared(&self, name: &str) -> bool {
         self.vars.contains_key(name)

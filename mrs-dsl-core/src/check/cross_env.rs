@@ -44,9 +44,13 @@ pub fn check_clashes(cx: &Ctxt, m: &Lowered<'_>) {
                         clash.value
                     )
                 } else {
+                    let (inner, outer, how) = if clash.value.starts_with(&clash.other_value) {
+                        (&clash.value, &clash.other_value, "the other's")
+                    } else {
+                        (&clash.other_value, &clash.value, "this one's")
+                    };
                     format!(
-                        "{head}, and the home `{}` holds the other's `{}`: one would write into the other's data",
-                        clash.value, clash.other_value
+                        "{head}, and the home `{inner}` lies inside {how} home `{outer}`: one would write into the other's data"
                     )
                 },
                 "give each environment a home of its own",
@@ -54,18 +58,25 @@ pub fn check_clashes(cx: &Ctxt, m: &Lowered<'_>) {
             ),
             ClashKind::HostPort => (
                 rules::HOST_PORT_CLASH,
-                format!(
-                    "{head}, and both publish host port `{}` (`{}` there): the second would fail to start",
-                    clash.value, clash.other_value
-                ),
+                if clash.value == clash.other_value {
+                    format!(
+                        "{head}, and both publish host port `{}`: the second would fail to start",
+                        clash.value
+                    )
+                } else {
+                    format!(
+                        "{head}, and `{}` binds a host port of `{}` there: the second would fail to start",
+                        clash.value, clash.other_value
+                    )
+                },
                 "publish one of them on another host port",
                 port_span(m, clash),
             ),
             ClashKind::Name => (
                 rules::ENV_NAME_CLASH,
                 format!(
-                    "{head} under the same name `{}`: their deploy history and labels would mix",
-                    clash.value
+                    "another environment named `{}` ({}) deploys to `{}` too: their deploy history and labels would mix",
+                    clash.value, clash.other_at, clash.host
                 ),
                 "give one of them another `env` name",
                 m.env.name.map(syn::Ident::span),

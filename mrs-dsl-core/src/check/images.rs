@@ -87,7 +87,7 @@ pub fn check_pinned(cx: &Ctxt, m: &Lowered<'_>) {
     } in images(m)
     {
         let Ok(reference) = parsed else { continue };
-        if deferred || waiver(m, name).is_some() {
+        if deferred || waiver(m, name).is_some() || m.meant_for(name) {
             continue;
         }
         if mrs_env::images::check_pinned(tier, name, &image.replace("$$", "$")).is_err() {

@@ -12,7 +12,7 @@ mod overlays;
 mod persistence;
 mod ports;
 mod secret_flow;
-mod secrets;
+pub(crate) mod secrets;
 mod services;
 mod shapes;
 mod syntax;

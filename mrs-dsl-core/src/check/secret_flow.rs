@@ -6,6 +6,7 @@
 //! health URL, the project name...) is shown by `docker inspect`, `ps`,
 //! plans or logs, or is written to disk.
 
+use indexmap::IndexMap;
 use proc_macro2::Span;
 
 use mrs_compose::Location;
@@ -31,6 +32,8 @@ pub fn check_flow(cx: &Ctxt, m: &Lowered<'_>) {
     if tainted.is_empty() {
         return;
     }
+    // Each variable and place (`services.django.labels`), once, with how many times.
+    let mut flows: IndexMap<(String, String), (String, Location, usize)> = IndexMap::new();
     let mut path = Vec::new();
     m.merged.walk(&mut path, &mut |path, node| {
         let Value::Str(text) = &node.value else {
@@ -40,9 +43,24 @@ pub fn check_flow(cx: &Ctxt, m: &Lowered<'_>) {
             if !tainted.contains(&name) || may_carry(path, text, offset) {
                 continue;
             }
-            report(cx, m, &name, &sink(path), &node.at);
+            let place = path
+                .iter()
+                .take(3)
+                .map(|p| match p {
+                    PathItem::Key(k) => (*k).to_owned(),
+                    PathItem::Index(i) => i.to_string(),
+                })
+                .collect::<Vec<_>>()
+                .join(".");
+            flows
+                .entry((name, place))
+                .and_modify(|f| f.2 += 1)
+                .or_insert_with(|| (sink(path), node.at.clone(), 1));
         }
     });
+    for ((name, _), (what, at, count)) in &flows {
+        report(cx, m, name, what, at, *count);
+    }
     let dsl_sinks: [(Option<&Template>, &str); 2] = [
         (
             m.env.health.as_ref().and_then(|h| h.url.as_ref()),
@@ -149,7 +167,7 @@ fn message(m: &Lowered<'_>, name: &str, what: &str) -> Message {
     msg.help("a secret reaches a container through its `environment`: pass it there and let the program read it")
 }
 
-fn report(cx: &Ctxt, m: &Lowered<'_>, name: &str, what: &str, at: &Location) {
+fn report(cx: &Ctxt, m: &Lowered<'_>, name: &str, what: &str, at: &Location, count: usize) {
     // Written in the DSL: on that token. In an overlay: on the declaration
     // of the variable, with the overlay's line.
     let span = if SpanTable::in_dsl(at) {
@@ -162,6 +180,11 @@ fn report(cx: &Ctxt, m: &Lowered<'_>, name: &str, what: &str, at: &Location) {
         msg
     } else {
         msg.at("it flows here", at, &m.text)
+    };
+    let msg = if count > 1 {
+        msg.note(format!("and {} more place(s) there", count - 1))
+    } else {
+        msg
     };
     cx.error(span, msg);
 }

@@ -42,6 +42,11 @@ fn listed_at(overlay: &CatalogOverlay, name: &str) -> Location {
         .unwrap_or_else(|| Location::synthetic(&overlay.overlay.source.name))
 }
 
+/// Whether an overlay merged lists `name` as secret, in a persistent environment.
+pub fn is_named_secret(m: &Lowered<'_>, name: &str) -> bool {
+    named_secrets(m).iter().any(|(s, _)| *s == name)
+}
+
 /// A variable an overlay lists as secret is declared `secret` (or computed
 /// from one): not written in the source, not computed from values that are,
 /// not an `input` (inputs are shown in plans).

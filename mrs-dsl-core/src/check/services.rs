@@ -78,7 +78,7 @@ pub fn check_build_removed(cx: &Ctxt, m: &Lowered<'_>) {
         return;
     };
     for (name, service) in &project.services {
-        if service.build.is_some() {
+        if service.build.is_some() && !m.meant_for(name) {
             let at = &m.realised.tree.closest(&["services", name, "build"]).at;
             cx.error(
                 m.spans.span(at),
@@ -104,7 +104,7 @@ pub fn check_image_present(cx: &Ctxt, m: &Lowered<'_>) {
         return;
     };
     for (name, service) in &project.services {
-        if service.image.is_some() {
+        if service.image.is_some() || m.meant_for(name) {
             continue;
         }
         let summary = format!("service `{name}` has no `image`");

@@ -11,7 +11,7 @@ use mrs_compose::variables::{UseKind, VariableUse};
 
 use crate::ctxt::{Ctxt, Message};
 use crate::lower::Lowered;
-use crate::read::{OverrideValue, VarDeclSource};
+use crate::read::{OverrideValue, Val, VarDeclSource};
 use crate::rules;
 use crate::spans::SpanTable;
 
@@ -140,11 +140,35 @@ fn removed_by_merge(cx: &Ctxt, m: &Lowered<'_>, span: Span, name: &str, uses: &[
             .find(|o| o.key.name == key)
             .map(|o| (service, o))
     });
+    // An override that writes the entry itself: a value of its own, not a removal.
+    let writes = remover.as_ref().is_some_and(|(_, o)| match &o.value {
+        OverrideValue::Merge(Val::Map(entries, _)) => entries
+            .iter()
+            .any(|(k, v)| k.name == name && !matches!(v, Val::Remove(_))),
+        _ => false,
+    });
+    if writes && crate::check::secrets::is_named_secret(m, name) {
+        return; // `secret-written` reports the value written in its place.
+    }
     let mut msg = match &remover {
+        Some((service, o)) if writes => Message::new(
+            rules::VARIABLE_UNUSED,
+            format!(
+                "variable `{name}` is no longer used: `{}: {{ {name}: ... }}` on service `{service}` gives the container a value of its own",
+                o.key.name
+            ),
+        ),
         Some((service, o)) => {
-            let how = match o.value {
+            let how = match &o.value {
                 OverrideValue::Remove(_) => format!("`{}: none`", o.key.name),
                 OverrideValue::Replace(_) => format!("`{}: replace(...)`", o.key.name),
+                OverrideValue::Merge(Val::Map(entries, _))
+                    if entries
+                        .iter()
+                        .any(|(k, v)| k.name == name && matches!(v, Val::Remove(_))) =>
+                {
+                    format!("`{}: {{ {name}: none }}`", o.key.name)
+                }
                 OverrideValue::Merge(_) => format!("`{}: {{ ... }}`", o.key.name),
             };
             Message::new(
@@ -165,14 +189,26 @@ fn removed_by_merge(cx: &Ctxt, m: &Lowered<'_>, span: Span, name: &str, uses: &[
         msg = msg.at("used here before the merge", &u.at, &m.text);
     }
     let help = match &remover {
-        Some((_, o)) if matches!(o.value, OverrideValue::Remove(_)) => format!(
-            "if removing `{0}` is intended, `{name}` can go too; to remove single entries instead, write `{0}: {{ ENTRY: none }}`",
-            o.key.name
+        Some(_) if writes => format!(
+            "if that value is intended, `{name}` can go; to pass `{name}` on, remove the entry"
         ),
-        Some((_, o)) => format!(
-            "if dropping the overlays' `{}` entries is intended, `{name}` can go too; a map merges with the overlays' by key",
-            o.key.name
-        ),
+        Some((_, o)) => match &o.value {
+            OverrideValue::Remove(_) => format!(
+                "if removing `{0}` is intended, `{name}` can go too; to remove single entries instead, write `{0}: {{ ENTRY: none }}`",
+                o.key.name
+            ),
+            OverrideValue::Merge(Val::Map(entries, _))
+                if entries
+                    .iter()
+                    .any(|(k, v)| k.name == name && matches!(v, Val::Remove(_))) =>
+            {
+                format!("if removing that entry is intended, `{name}` can go too")
+            }
+            _ => format!(
+                "if dropping the overlays' `{}` entries is intended, `{name}` can go too; a map merges with the overlays' by key",
+                o.key.name
+            ),
+        },
         None => format!("if that removal is intended, `{name}` can go too"),
     };
     cx.error(span, msg.help(help));
