@@ -8,7 +8,6 @@
 //! override of an unknown service, a port known only at run time) is
 //! recorded here and left out of what it builds, for a check to report.
 
-use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use indexmap::IndexMap;
@@ -80,6 +79,20 @@ pub enum Mapped {
     Undecodable,
 }
 
+/// A service's image as compile time knows it.
+pub struct Image {
+    /// The service.
+    pub service: String,
+    /// The image, a template when it depends on a run-time value.
+    pub image: String,
+    /// Where it is set.
+    pub at: Location,
+    /// Whether it depends on a run-time value.
+    pub deferred: bool,
+    /// The reference, with `x0` standing for run-time values.
+    pub parsed: Result<mrs_compose::image::ImageRef, String>,
+}
+
 /// Why the project name could not be found.
 pub enum ProjectProblem {
     /// An explicit name compose refuses, with the error.
@@ -118,8 +131,8 @@ pub struct Lowered<'a> {
     pub vars: IndexMap<String, VarSource>,
     /// Their compile-time values (run-time ones deferred) and dependency graph.
     pub table: VarTable,
-    /// Variable uses in each overlay, before the merge.
-    pub overlay_uses: VariableIndex,
+    /// Variable uses in each overlay, before the merge (see [`Lowered::overlay_uses`]).
+    overlay_uses: std::cell::OnceCell<VariableIndex>,
     /// Variable uses that survive the merge (the DSL layer's included).
     pub merged_uses: VariableIndex,
     /// The merged overlays and DSL layer, before interpolation.
@@ -136,6 +149,8 @@ pub struct Lowered<'a> {
     pub project_problem: Option<ProjectProblem>,
     /// The health check, when declared and complete.
     pub health: Option<HealthSpec>,
+    /// Every service's image.
+    pub images: Vec<Image>,
     /// Services whose image depends on a run-time value in a tier that
     /// requires pinned images: checked again at run time.
     pub pinned: Vec<String>,
@@ -171,7 +186,6 @@ pub fn lower<'a>(
         )
     });
     let merged = mrs_compose::merge::merge_all(first, trees);
-    let overlay_uses = VariableIndex::build(overlays.iter().map(|s| &s.overlay.overlay));
     let mut merged_uses = VariableIndex::default();
     merged_uses.add_tree(&merged);
 
@@ -183,8 +197,9 @@ pub fn lower<'a>(
     let home = persistence
         .as_ref()
         .map_or_else(|| PathBuf::from("/"), |p| p.home(&name));
-    let realised = realise(&decodable, &table, Output::Template, &name, &home);
-    let pinned = pinned(env, realised.project.as_ref());
+    let realised = realise(decodable, &table, Output::Template, &name, &home);
+    let images = images(&realised);
+    let pinned = pinned(env, &images);
     let text = OverlayText {
         sources: catalog.sources(),
         shown: catalog
@@ -210,7 +225,7 @@ pub fn lower<'a>(
         dsl_uses,
         vars,
         table,
-        overlay_uses,
+        overlay_uses: std::cell::OnceCell::new(),
         merged_uses,
         merged,
         ports,
@@ -218,6 +233,7 @@ pub fn lower<'a>(
         persistence,
         project_problem,
         health,
+        images,
         pinned,
         clashes,
     }
@@ -238,6 +254,14 @@ impl Lowered<'_> {
             mrs_compose::error::did_you_mean(&k.name, self.services.iter().map(String::as_str))
                 == Some(service)
         })
+    }
+
+    /// Variable uses in each overlay before the merge: only the rule that
+    /// tells a variable the merge made unused from one nothing used needs
+    /// them, so they are indexed on first use.
+    pub fn overlay_uses(&self) -> &VariableIndex {
+        self.overlay_uses
+            .get_or_init(|| VariableIndex::build(self.overlays.iter().map(|s| &s.overlay.overlay)))
     }
 
     /// Whether `name` is declared (a refused declaration counts).
@@ -656,26 +680,57 @@ fn port_entry(node: &Node, table: &VarTable) -> Mapped {
     }
 }
 
+fn images(realised: &Realised) -> Vec<Image> {
+    let Some(project) = &realised.project else {
+        return Vec::new();
+    };
+    project
+        .services
+        .iter()
+        .filter_map(|(name, service)| {
+            let image = service.image.as_deref()?;
+            let deferred = image.contains("${");
+            // `${TAG}` stands for a valid tag while checking the rest.
+            let probe = if deferred {
+                image
+                    .split("${")
+                    .map(|p| p.split_once('}').map_or(p, |(_, r)| r))
+                    .collect::<Vec<_>>()
+                    .join("x0")
+            } else {
+                image.replace("$$", "$")
+            };
+            Some(Image {
+                service: name.clone(),
+                image: image.to_owned(),
+                at: realised
+                    .tree
+                    .closest(&["services", name, "image"])
+                    .at
+                    .clone(),
+                deferred,
+                parsed: mrs_compose::image::ImageRef::parse(&probe).map_err(|e| e.to_string()),
+            })
+        })
+        .collect()
+}
+
 /// Services whose image must be checked again at run time.
-fn pinned(env: &Environment<'_>, project: Option<&mrs_compose::Project>) -> Vec<String> {
-    let (Some((tier, _)), Some(project)) = (env.tier, project) else {
+fn pinned(env: &Environment<'_>, images: &[Image]) -> Vec<String> {
+    let Some((tier, _)) = env.tier else {
         return Vec::new();
     };
     if !tier.requires_pinned_images() {
         return Vec::new();
     }
-    let waived: BTreeSet<&str> = env
-        .services
+    images
         .iter()
-        .filter(|s| s.unpinned.is_some())
-        .map(|s| s.name.name.as_str())
-        .collect();
-    project
-        .services
-        .iter()
-        .filter(|(name, s)| {
-            !waived.contains(name.as_str()) && s.image.as_deref().is_some_and(|i| i.contains("${"))
+        .filter(|i| i.deferred)
+        .filter(|i| {
+            !env.services
+                .iter()
+                .any(|s| s.name.name == i.service && s.unpinned.is_some())
         })
-        .map(|(name, _)| name.clone())
+        .map(|i| i.service.clone())
         .collect()
 }

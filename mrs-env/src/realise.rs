@@ -36,13 +36,12 @@ impl Realised {
 /// normalises it as project `name` and makes bind-mount sources absolute
 /// against `home`. Goes as far as it can, so that one pass reports every error.
 pub fn realise(
-    tree: &Node,
+    mut tree: Node,
     vars: &dyn Resolve,
     output: Output,
     name: &str,
     home: &Path,
 ) -> Realised {
-    let mut tree = tree.clone();
     let mut errors = Vec::new();
     interpolate::interpolate_tree(&mut tree, vars, output, &mut errors);
     let mut errors = Diagnostics(errors);

@@ -303,7 +303,7 @@ impl EnvSpec {
         let project_name = self.project_name(&values).map_err(ResolveError::Invalid)?;
         let home = self.persistence.home(&project_name);
         let (project, tree) = realise(
-            &self.tree,
+            self.tree.clone(),
             &values,
             interpolate::Output::Final,
             &project_name,

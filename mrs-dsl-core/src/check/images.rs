@@ -4,53 +4,9 @@
 //! Images that depend on a run-time input are checked again at run time
 //! ([`mrs_env::images::check_pinned`], the same rule and wording).
 
-use mrs_compose::image::ImageRef;
-
 use crate::ctxt::{Ctxt, Message};
-use crate::lower::Lowered;
+use crate::lower::{Image, Lowered};
 use crate::rules;
-
-/// A service's image as compile time knows it.
-struct Image<'a> {
-    service: &'a str,
-    image: &'a str,
-    at: &'a mrs_compose::Location,
-    /// Whether it depends on a run-time value.
-    deferred: bool,
-    /// The reference, with `x0` standing for run-time values.
-    parsed: Result<ImageRef, String>,
-}
-
-fn images<'a>(m: &'a Lowered<'_>) -> Vec<Image<'a>> {
-    let Some(project) = &m.realised.project else {
-        return Vec::new();
-    };
-    project
-        .services
-        .iter()
-        .filter_map(|(name, service)| {
-            let image = service.image.as_deref()?;
-            let deferred = image.contains("${");
-            // `${TAG}` stands for a valid tag while checking the rest.
-            let probe = if deferred {
-                image
-                    .split("${")
-                    .map(|p| p.split_once('}').map_or(p, |(_, r)| r))
-                    .collect::<Vec<_>>()
-                    .join("x0")
-            } else {
-                image.replace("$$", "$")
-            };
-            Some(Image {
-                service: name,
-                image,
-                at: &m.realised.tree.closest(&["services", name, "image"]).at,
-                deferred,
-                parsed: ImageRef::parse(&probe).map_err(|e| e.to_string()),
-            })
-        })
-        .collect()
-}
 
 fn waiver<'a>(m: &'a Lowered<'_>, service: &str) -> Option<&'a syn::LitStr> {
     m.env
@@ -62,7 +18,7 @@ fn waiver<'a>(m: &'a Lowered<'_>, service: &str) -> Option<&'a syn::LitStr> {
 
 /// An image reference follows the distribution grammar.
 pub fn check_references(cx: &Ctxt, m: &Lowered<'_>) {
-    for Image { at, parsed, .. } in images(m) {
+    for Image { at, parsed, .. } in &m.images {
         if let Err(e) = parsed {
             cx.error(
                 m.spans.span(at),
@@ -84,14 +40,14 @@ pub fn check_pinned(cx: &Ctxt, m: &Lowered<'_>) {
         at,
         deferred,
         parsed,
-    } in images(m)
+    } in &m.images
     {
         let Ok(reference) = parsed else { continue };
-        if deferred || waiver(m, name).is_some() || m.meant_for(name) {
+        if *deferred || waiver(m, name).is_some() || m.meant_for(name) {
             continue;
         }
         if mrs_env::images::check_pinned(tier, name, &image.replace("$$", "$")).is_err() {
-            let message = mrs_env::images::moving_tag_message(tier, name, image, &reference);
+            let message = mrs_env::images::moving_tag_message(tier, name, image, reference);
             cx.error(
                 m.spans.span(at),
                 m.spans
@@ -131,7 +87,7 @@ pub fn check_waivers(cx: &Ctxt, m: &Lowered<'_>) {
         deferred,
         parsed,
         ..
-    } in images(m)
+    } in &m.images
     {
         let (Some(w), Ok(reference)) = (waiver(m, name), parsed) else {
             continue;

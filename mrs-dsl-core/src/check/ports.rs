@@ -157,13 +157,17 @@ pub fn check_listening(cx: &Ctxt, m: &Lowered<'_>) {
 /// Two mappings cannot bind the same host port: the second container would
 /// not start.
 pub fn check_host_ports(cx: &Ctxt, m: &Lowered<'_>) {
-    let mut bound: Vec<(&PortMapping, &str)> = Vec::new();
+    let mut bound: Vec<(&PortMapping, Vec<u16>, &str)> = Vec::new();
     for e in &m.ports {
         let Mapped::Ports(mappings) = &e.mapped else {
             continue;
         };
         for mapping in mappings {
-            if let Some((other, other_service)) = bound.iter().find(|(b, _)| collides(b, mapping)) {
+            let ports = mapping.host_ports();
+            let clash = bound.iter().find(|(b, b_ports, _)| {
+                same_socket(b, mapping) && b_ports.iter().any(|p| ports.contains(p))
+            });
+            if let Some((other, _, other_service)) = clash {
                 report(
                     cx,
                     m,
@@ -176,17 +180,18 @@ pub fn check_host_ports(cx: &Ctxt, m: &Lowered<'_>) {
                     "publish one of them on another host port".to_owned(),
                 );
             }
-            bound.push((mapping, &e.service));
+            bound.push((mapping, ports, &e.service));
         }
     }
 }
 
+/// Whether two mappings bind the same protocol on overlapping addresses.
+fn same_socket(a: &PortMapping, b: &PortMapping) -> bool {
+    let any = |ip: &Option<String>| ip.as_deref().is_none_or(|i| i == "0.0.0.0" || i == "::");
+    a.protocol == b.protocol && (any(&a.host_ip) || any(&b.host_ip) || a.host_ip == b.host_ip)
+}
+
 /// Whether two mappings would bind the same host port.
 pub fn collides(a: &PortMapping, b: &PortMapping) -> bool {
-    if a.protocol != b.protocol {
-        return false;
-    }
-    let any = |ip: &Option<String>| ip.as_deref().is_none_or(|i| i == "0.0.0.0" || i == "::");
-    let same_ip = any(&a.host_ip) || any(&b.host_ip) || a.host_ip == b.host_ip;
-    same_ip && a.host_ports().iter().any(|p| b.host_ports().contains(p))
+    same_socket(a, b) && a.host_ports().iter().any(|p| b.host_ports().contains(p))
 }

@@ -69,46 +69,46 @@ pub fn check_shapes(cx: &Ctxt, m: &Lowered<'_>) {
     }
 }
 
+/// Compose fields that hold a duration.
+const DURATION_FIELDS: &[&str] = &[
+    "healthcheck.interval",
+    "healthcheck.timeout",
+    "healthcheck.start_period",
+    "healthcheck.start_interval",
+    "stop_grace_period",
+];
+
 /// The shape a use tells, if any.
 fn shape_of_use(u: &VariableUse, name: &str) -> Option<Shape> {
-    match u.kind {
+    if u.kind == UseKind::Environment {
         // `- NAME`: the container receives the value under its own name.
-        UseKind::Environment => key_shape(name),
-        UseKind::Interpolation => {
-            let (key, value) = match u.path.rsplit_once('.') {
-                Some((parent, last))
-                    if parent.ends_with(".environment") || parent.ends_with(".labels") =>
-                {
-                    (last.to_owned(), u.context.clone())
-                }
-                _ if u.path.contains(".environment[") || u.path.contains(".labels[") => {
-                    match u.context.split_once('=') {
-                        Some((k, v)) => (k.to_owned(), v.to_owned()),
-                        None => (String::new(), u.context.clone()),
-                    }
-                }
-                _ => (String::new(), u.context.clone()),
-            };
-            let duration_field = ["interval", "timeout", "start_period", "start_interval"]
-                .iter()
-                .any(|f| u.path.ends_with(&format!("healthcheck.{f}")))
-                || u.path.ends_with("stop_grace_period");
-            let whole = |v: &str| v == format!("${{{name}}}") || v == format!("${name}");
-            if duration_field && whole(&value) {
-                return Some(Shape::Duration);
-            }
-            if u.path.contains(".labels")
-                && key.to_ascii_lowercase().ends_with(".port")
-                && whole(&value)
-            {
-                return Some(Shape::Port);
-            }
-            let in_env = u.path.contains(".environment");
-            shapes_in(&value, name, if in_env { &key } else { "" })
-                .into_iter()
-                .next()
-        }
+        return key_shape(name);
     }
+    let in_env = u.path.contains(".environment");
+    let in_labels = u.path.contains(".labels");
+    // `KEY=value` in list form, `KEY: value` in map form.
+    let (key, value): (&str, &str) = match (in_env || in_labels, u.path.ends_with(']')) {
+        (true, true) => u.context.split_once('=').unwrap_or(("", &u.context)),
+        (true, false) => (u.path.rsplit('.').next().unwrap_or(""), &u.context),
+        _ => ("", &u.context),
+    };
+    let whole = value
+        .strip_prefix("${")
+        .and_then(|v| v.strip_suffix('}'))
+        .or_else(|| value.strip_prefix('$'))
+        == Some(name);
+    if whole && DURATION_FIELDS.iter().any(|f| u.path.ends_with(f)) {
+        return Some(Shape::Duration);
+    }
+    if whole && in_labels && key.to_ascii_lowercase().ends_with(".port") {
+        return Some(Shape::Port);
+    }
+    let env_key = if in_env { key } else { "" };
+    let telling = value.contains("://") || value.contains("Host(") || key_shape(env_key).is_some();
+    if !telling {
+        return None;
+    }
+    shapes_in(value, name, env_key).into_iter().next()
 }
 
 /// The shape an environment variable's name tells of its value.

@@ -1,5 +1,7 @@
 //! The DSL's own shape: what reading cannot see field by field.
 
+use std::collections::HashMap;
+
 use crate::ctxt::{Ctxt, Message};
 use crate::lower::Lowered;
 use crate::read::ast::{Field, Value};
@@ -13,30 +15,32 @@ pub fn check_duplicate_keys(cx: &Ctxt, m: &Lowered<'_>) {
 }
 
 fn fields(cx: &Ctxt, fields: &[Field]) {
-    for (i, f) in fields.iter().enumerate() {
-        if let Some(first) = fields[..i].iter().find(|g| g.key.name == f.key.name) {
-            cx.error(
-                f.key.span,
-                Message::new(
-                    rules::DUPLICATE_KEY,
-                    format!("`{}` is given twice; the first one is read", f.key.name),
-                )
-                .help("keep one of them"),
-            );
-            // The first place, once.
-            if fields[..i]
-                .iter()
-                .filter(|g| g.key.name == f.key.name)
-                .count()
-                == 1
-            {
+    // Each key's first field, and whether its first place was reported.
+    let mut first: HashMap<&str, (&Field, bool)> = HashMap::with_capacity(fields.len());
+    for f in fields {
+        match first.get_mut(f.key.name.as_str()) {
+            None => {
+                first.insert(&f.key.name, (f, false));
+            }
+            Some((original, reported)) => {
                 cx.error(
-                    first.key.span,
+                    f.key.span,
                     Message::new(
                         rules::DUPLICATE_KEY,
-                        format!("`{}` is given twice: first here", f.key.name),
-                    ),
+                        format!("`{}` is given twice; the first one is read", f.key.name),
+                    )
+                    .help("keep one of them"),
                 );
+                if !*reported {
+                    *reported = true;
+                    cx.error(
+                        original.key.span,
+                        Message::new(
+                            rules::DUPLICATE_KEY,
+                            format!("`{}` is given twice: first here", f.key.name),
+                        ),
+                    );
+                }
             }
         }
         value(cx, &f.value);

@@ -82,7 +82,7 @@ pub fn check_used(cx: &Ctxt, m: &Lowered<'_>) {
         if is_used(m, name) {
             continue;
         }
-        match m.overlay_uses.get(name) {
+        match m.overlay_uses().get(name) {
             Some(var) => removed_by_merge(cx, m, decl.name.span, name, &var.uses),
             None => {
                 let msg = Message::new(
