@@ -331,6 +331,24 @@ mod tests {
     }
 
     #[test]
+    fn a_broken_overlay_gives_one_error_and_no_follow_on() {
+        let dir = std::env::temp_dir().join(format!("mrs-broken-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("dir");
+        // base does not parse; mail names it in `after`, and is not refused for it.
+        std::fs::write(dir.join("docker-compose.yml"), "services:\n  web: [\n").expect("write");
+        std::fs::write(
+            dir.join("docker-compose.mail.yml"),
+            "x-mrs:\n  after: [base]\nservices:\n  mail:\n    image: m:1\n",
+        )
+        .expect("write");
+        let e = Catalog::load_dir(&dir).expect_err("broken");
+        let _ = std::fs::remove_dir_all(&dir);
+        assert_eq!((e.files.0.len(), e.rules.0.len()), (1, 0), "{e}");
+        assert!(e.sources.get("docker-compose.yml").is_some());
+    }
+
+    #[test]
     fn loads_the_deployments_overlays() {
         let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../deployments/compose");
         let catalog = match Catalog::load_dir(&dir) {

@@ -447,3 +447,124 @@ pub fn evaluate(template: &str, vars: &dyn Resolve, at: &Location) -> Result<Str
         .into()),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use mrs_compose::Overlay;
+
+    fn spec(persistence: Persistence, vars: &[(&str, VarSource)]) -> EnvSpec {
+        let tree = match Overlay::parse(
+            "base.yml",
+            "services:\n  web:\n    image: nginx:1.27\n    environment:\n    - KEY_SLUG=${KEY_SLUG}\n    volumes:\n    - ./data:/data\n",
+        ) {
+            Ok(o) => o.tree,
+            Err(e) => panic!("{e}"),
+        };
+        EnvSpec {
+            name: "t".into(),
+            about: String::new(),
+            tier: Tier::Staging,
+            persistence,
+            host: None,
+            overlays: Vec::new(),
+            networks: Vec::new(),
+            vars: vars
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), v.clone()))
+                .collect(),
+            tree,
+            health: None,
+            pinned: Vec::new(),
+        }
+    }
+
+    fn inputs(pairs: &[(&str, &str)]) -> IndexMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn masks_secrets_and_what_is_computed_from_them() {
+        let s = spec(
+            Persistence::Persistent {
+                home: "/srv/t".into(),
+                project: "t".into(),
+            },
+            &[
+                ("KEY", VarSource::Secret),
+                (
+                    "KEY_SLUG",
+                    VarSource::Derived {
+                        function: Derivation::Slug,
+                        from: "KEY".into(),
+                    },
+                ),
+            ],
+        );
+        assert_eq!(s.secret_tainted(), ["KEY", "KEY_SLUG"]);
+        let resolved = match s.resolve(&inputs(&[("KEY", "Hunter Two")])) {
+            Ok(r) => r,
+            Err(e) => panic!("{e}"),
+        };
+        assert_eq!(
+            resolved
+                .redactor
+                .redact("KEY_SLUG=hunter-two, KEY=Hunter Two"),
+            "KEY_SLUG=********, KEY=********"
+        );
+    }
+
+    #[test]
+    fn bind_sources_are_absolute_against_the_home() {
+        let s = spec(
+            Persistence::Ephemeral {
+                project: "pr-${N}".into(),
+                root: "/srv/review/".into(),
+                lifetime_secs: 60,
+            },
+            &[
+                ("N", VarSource::Input { help: None }),
+                ("KEY_SLUG", VarSource::Unset),
+            ],
+        );
+        let resolved = match s.resolve(&inputs(&[("N", "7")])) {
+            Ok(r) => r,
+            Err(e) => panic!("{e}"),
+        };
+        assert_eq!(resolved.home, PathBuf::from("/srv/review/pr-7"));
+        let source = resolved.project.services["web"].volumes[0].source.clone();
+        assert_eq!(source.as_deref(), Some("/srv/review/pr-7/data"));
+    }
+
+    #[test]
+    fn a_run_time_value_cannot_blow_up() {
+        let mut vars = vec![("V0", VarSource::Input { help: None })];
+        let names: Vec<String> = (1..40).map(|i| format!("V{i}")).collect();
+        for (i, n) in names.iter().enumerate() {
+            vars.push((
+                n.as_str(),
+                VarSource::Template(format!("${{V{i}}}${{V{i}}}")),
+            ));
+        }
+        vars.push(("KEY_SLUG", VarSource::Unset));
+        let s = spec(
+            Persistence::Persistent {
+                home: "/srv/t".into(),
+                project: "t".into(),
+            },
+            &vars,
+        );
+        match s.resolve(&inputs(&[("V0", "abcd")])) {
+            Err(ResolveError::Invalid(d)) => {
+                assert!(
+                    d.to_string().contains("`V15` computes to more than 64 KiB"),
+                    "{d}"
+                )
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+}

@@ -10,6 +10,7 @@ use crate::ctxt::{Ctxt, Message};
 use crate::lower::{KeyProblem, Lowered};
 use crate::read::OverrideValue;
 use crate::rules;
+use crate::spans::SpanTable;
 
 /// A service override names a service of the merged overlays.
 pub fn check_known(cx: &Ctxt, m: &Lowered<'_>) {
@@ -66,7 +67,16 @@ pub fn check_keys(cx: &Ctxt, m: &Lowered<'_>) {
 /// restart policies, dependency cycles).
 pub fn check_model(cx: &Ctxt, m: &Lowered<'_>) {
     for d in m.realised.errors.iter() {
-        m.spans.report(cx, rules::COMPOSE_MODEL, d, &m.text);
+        // A fix the DSL cannot express (a service override cannot declare a
+        // top-level network or volume) is replaced by one it can.
+        if SpanTable::in_dsl(&d.at) && d.help.as_deref().is_some_and(|h| h.contains("top-level")) {
+            let d = d.clone().with_help(
+                "a service override can only use the networks and volumes the overlays declare",
+            );
+            m.spans.report(cx, rules::COMPOSE_MODEL, &d, &m.text);
+        } else {
+            m.spans.report(cx, rules::COMPOSE_MODEL, d, &m.text);
+        }
     }
 }
 
