@@ -30,13 +30,13 @@ rules! {
     /// The DSL's grammar: `key: value` fields separated by commas.
     SYNTAX = "syntax" in "mrs-dsl-core/src/read/ast.rs";
     /// A key that the section does not have.
-    UNKNOWN_KEY = "unknown-key" in "mrs-dsl-core/src/read/mod.rs";
+    UNKNOWN_KEY = "unknown-key" in "mrs-dsl-core/src/read/shape.rs";
     /// A value of the wrong kind (a string where a name goes, ...).
-    VALUE_KIND = "value-kind" in "mrs-dsl-core/src/read/mod.rs";
+    VALUE_KIND = "value-kind" in "mrs-dsl-core/src/read/shape.rs";
     /// A key that must be given is missing.
     MISSING_KEY = "missing-key" in "mrs-dsl-core/src/read/mod.rs";
     /// A duration is written `60s`, `15m`, `2h` or `7d`.
-    DURATION = "duration" in "mrs-dsl-core/src/read/mod.rs";
+    DURATION = "duration" in "mrs-dsl-core/src/read/shape.rs";
     /// A section reserved for a later release.
     PLANNED_SECTION = "planned-section" in "mrs-dsl-core/src/read/mod.rs";
     /// A tier that does not exist.
@@ -44,13 +44,13 @@ rules! {
     /// Both `persistent` and `ephemeral`.
     PERSISTENCE_KIND = "persistence-kind" in "mrs-dsl-core/src/read/mod.rs";
     /// A service override's value that is not a value.
-    OVERRIDE_VALUE = "override-value" in "mrs-dsl-core/src/read/mod.rs";
+    OVERRIDE_VALUE = "override-value" in "mrs-dsl-core/src/read/services.rs";
     /// A name in `vars` that cannot be a variable.
-    VARIABLE_NAME = "variable-name" in "mrs-dsl-core/src/read/mod.rs";
+    VARIABLE_NAME = "variable-name" in "mrs-dsl-core/src/read/vars.rs";
     /// A variable's source that the DSL does not have.
-    VARIABLE_SOURCE = "variable-source" in "mrs-dsl-core/src/read/mod.rs";
+    VARIABLE_SOURCE = "variable-source" in "mrs-dsl-core/src/read/vars.rs";
     /// A `{NAME}` template that does not parse.
-    TEMPLATE_SYNTAX = "template-syntax" in "mrs-dsl-core/src/read/mod.rs";
+    TEMPLATE_SYNTAX = "template-syntax" in "mrs-dsl-core/src/read/shape.rs";
     /// The same key twice in one map of the DSL.
     DUPLICATE_KEY = "duplicate-key" in "mrs-dsl-core/src/check/syntax.rs";
 
