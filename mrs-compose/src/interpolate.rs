@@ -564,6 +564,22 @@ pub fn references(template: &Template) -> Vec<(&VarRef, bool)> {
     out
 }
 
+/// The names of the variables `text` refers to, nested ones included, each
+/// once, in order of first use. A malformed template refers to none: callers
+/// pass templates that were parsed (and their errors reported) before.
+pub fn variable_names(text: &str) -> Vec<String> {
+    let Ok(template) = parse(text, &Location::synthetic("template")) else {
+        return Vec::new();
+    };
+    let mut names: Vec<String> = Vec::new();
+    for (var, _) in references(&template) {
+        if !names.contains(&var.name) {
+            names.push(var.name.clone());
+        }
+    }
+    names
+}
+
 #[cfg(test)]
 mod tests {
     use std::collections::HashMap;

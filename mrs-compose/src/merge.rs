@@ -545,6 +545,16 @@ mod tests {
     }
 
     #[test]
+    fn reset_on_one_entry_drops_that_entry_only() {
+        let m = merged(&[
+            "services:\n  a:\n    environment:\n    - A=1\n    - B=2\n    labels:\n      x: \"1\"\n      y: \"2\"\n",
+            "services:\n  a:\n    environment:\n      A: !reset null\n    labels:\n      y: !reset null\n",
+        ]);
+        assert_eq!(strings(&m, &["services", "a", "environment"]), ["B=2"]);
+        assert_eq!(strings(&m, &["services", "a", "labels"]), ["x=1"]);
+    }
+
+    #[test]
     fn environment_merges_by_key_in_place_across_forms() {
         let m = merged(&[
             "services:\n  a:\n    environment:\n    - A=1\n    - B\n    - C=3\n",

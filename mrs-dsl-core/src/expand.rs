@@ -4,7 +4,7 @@
 use proc_macro2::TokenStream;
 use quote::quote;
 
-use crate::check::Checked;
+use crate::Checked;
 
 /// The binary's `main`: runs the environment's CLI on the embedded spec.
 pub fn main_fn(checked: &Checked) -> TokenStream {

@@ -8,9 +8,10 @@
 
 use proc_macro2::Span;
 
-use mrs_compose::{Location, Sources};
+use mrs_compose::Location;
 
-use crate::ctxt::{Ctxt, Message};
+use crate::ctxt::{Ctxt, Message, OverlayText};
+use crate::rules::Rule;
 
 /// The pseudo-file name for values written in the DSL.
 pub const DSL_FILE: &str = "(deployment!)";
@@ -48,7 +49,7 @@ impl SpanTable {
     }
 
     /// The span for a location, and whether it points into an overlay file.
-    pub fn span(&self, at: &Location) -> (Span, bool) {
+    pub fn span_of(&self, at: &Location) -> (Span, bool) {
         if &*at.file == DSL_FILE {
             let i = usize::try_from(at.line).unwrap_or(0);
             return (
@@ -65,16 +66,40 @@ impl SpanTable {
         }
     }
 
-    /// Records an overlay diagnostic on the right token.
-    pub fn report(&self, cx: &Ctxt, d: &mrs_compose::Diagnostic, sources: &Sources) {
-        let (span, in_overlay) = self.span(&d.at);
-        let mut m = Message::new(d.message.clone());
-        if in_overlay {
-            m = m.at("here", &d.at, sources);
+    /// Whether `at` is a value the DSL wrote (not an overlay's).
+    pub fn in_dsl(at: &Location) -> bool {
+        &*at.file == DSL_FILE
+    }
+
+    /// Records an overlay diagnostic on the right token, as a broken `rule`.
+    pub fn report(&self, cx: &Ctxt, rule: Rule, d: &mrs_compose::Diagnostic, text: &OverlayText) {
+        cx.error(
+            self.span(&d.at),
+            self.message(rule, d.message.clone(), "here", &d.at, text)
+                .help_opt(d.help.clone()),
+        );
+    }
+
+    /// A message about something at `at`: when it is in an overlay, the
+    /// message quotes its line (the span being the overlay's name).
+    pub fn message(
+        &self,
+        rule: Rule,
+        summary: impl Into<String>,
+        what: &str,
+        at: &Location,
+        text: &OverlayText,
+    ) -> Message {
+        let m = Message::new(rule, summary);
+        if self.span_of(at).1 {
+            m.at(what, at, text)
+        } else {
+            m
         }
-        if let Some(h) = &d.help {
-            m = m.help(h);
-        }
-        cx.error(span, m.build());
+    }
+
+    /// The span an error about `at` sits on.
+    pub fn span(&self, at: &Location) -> Span {
+        self.span_of(at).0
     }
 }

@@ -10,13 +10,14 @@ use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
 
 use mrs_compose::error::{Diagnostic, Diagnostics, Kind};
-use mrs_compose::image::ImageRef;
 use mrs_compose::interpolate::{self, Binding, Evaluated, Resolve};
 use mrs_compose::model::Project;
 use mrs_compose::node::Node;
-use mrs_compose::{Location, project, project_name};
+use mrs_compose::{Location, project_name};
 
+use crate::realise::realise;
 use crate::secret::{Redactor, Secret};
+pub use crate::vars::{Derivation, VarSource, VarTable};
 
 /// How much an environment matters; rules differ by tier.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -45,6 +46,12 @@ impl Tier {
             "production" => Some(Tier::Production),
             _ => None,
         }
+    }
+
+    /// Whether environments of this tier must run pinned images (a tag that
+    /// does not move, or a digest): see [`crate::images::check_pinned`].
+    pub fn requires_pinned_images(self) -> bool {
+        self == Tier::Production
     }
 
     /// Lowercase name.
@@ -80,104 +87,16 @@ pub enum Persistence {
     },
 }
 
-/// Where a variable's value comes from.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum VarSource {
-    /// Written in the environment's source.
-    Literal(String),
-    /// Read at run time, never shown.
-    Secret,
-    /// Read at run time.
-    Input {
-        /// What to give, shown when it is missing.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        help: Option<String>,
-    },
-    /// Computed from another variable.
-    Derived {
-        /// The function.
-        function: Derivation,
-        /// The variable it is computed from.
-        from: String,
-    },
-    /// A template of other variables (`${BRANCH_SLUG}.review.example`).
-    Template(String),
-    /// Deliberately unset.
-    Unset,
-}
-
-/// Resolves variables from their sources: literals, derivations and
-/// templates are computed (through each other, in any order); inputs and
-/// secrets come from `given`, or are deferred when `given` is `None`
-/// (at compile time).
-pub struct VarTable<'a> {
-    /// The declarations.
-    pub vars: &'a IndexMap<String, VarSource>,
-    /// Run-time values; `None` at compile time.
-    pub given: Option<&'a IndexMap<String, String>>,
-}
-
-impl VarTable<'_> {
-    fn lookup(&self, name: &str, depth: usize) -> Binding {
-        if depth > 32 {
-            return Binding::Unset;
-        }
-        match self.vars.get(name) {
-            None | Some(VarSource::Unset) => Binding::Unset,
-            Some(VarSource::Literal(v)) => Binding::Set(v.clone()),
-            Some(VarSource::Secret | VarSource::Input { .. }) => match self.given {
-                None => Binding::Deferred,
-                Some(given) => given
-                    .get(name)
-                    .map_or(Binding::Unset, |v| Binding::Set(v.clone())),
-            },
-            Some(VarSource::Derived { function, from }) => match self.lookup(from, depth + 1) {
-                Binding::Set(v) => Binding::Set(function.apply(&v)),
-                other => other,
-            },
-            Some(VarSource::Template(template)) => {
-                let at = Location::synthetic(name);
-                let Ok(t) = interpolate::parse(template, &at) else {
-                    return Binding::Unset;
-                };
-                let inner = |n: &str| self.lookup(n, depth + 1);
-                match interpolate::evaluate(&t, &inner, &at) {
-                    Ok(Evaluated::Text(v)) => Binding::Set(v),
-                    Ok(Evaluated::Partial(_)) => Binding::Deferred,
-                    Err(_) => Binding::Unset,
-                }
+impl Persistence {
+    /// The folder of the project named `project_name` (bind mounts resolve
+    /// against it): the home of a persistent environment, `root/<project>` for
+    /// an ephemeral one. With a project name template, the home's template.
+    pub fn home(&self, project_name: &str) -> PathBuf {
+        match self {
+            Persistence::Persistent { home, .. } => PathBuf::from(home),
+            Persistence::Ephemeral { root, .. } => {
+                PathBuf::from(format!("{}/{project_name}", root.trim_end_matches('/')))
             }
-        }
-    }
-}
-
-impl Resolve for VarTable<'_> {
-    fn resolve(&self, name: &str) -> Binding {
-        self.lookup(name, 0)
-    }
-}
-
-/// Functions that derive one variable from another.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Derivation {
-    /// Lowercase letters and digits, other runs as `-`.
-    Slug,
-}
-
-impl Derivation {
-    /// The DSL name.
-    pub fn name(self) -> &'static str {
-        match self {
-            Derivation::Slug => "slug",
-        }
-    }
-
-    /// Applies the function.
-    pub fn apply(self, input: &str) -> String {
-        match self {
-            Derivation::Slug => project_name::slug(input),
         }
     }
 }
@@ -200,6 +119,13 @@ pub struct HealthSpec {
     /// Connect to this `host:port` instead of the URL's host (the Host header stays).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub connect_to: Option<String>,
+}
+
+impl HealthSpec {
+    /// How long the check retries when the environment does not say.
+    pub const DEFAULT_TIMEOUT_SECS: u64 = 60;
+    /// The status expected when the environment does not say.
+    pub const DEFAULT_EXPECT: u16 = 200;
 }
 
 /// Basic auth credentials for the health check.
@@ -343,13 +269,9 @@ impl EnvSpec {
     ) -> Result<Resolved, ResolveError> {
         let mut missing = Vec::new();
         let mut given: IndexMap<String, String> = IndexMap::new();
-        let mut secrets = Vec::new();
         for (name, secret, help) in self.runtime_inputs() {
             match inputs.resolve(name) {
                 Binding::Set(v) if !(secret && v.is_empty()) => {
-                    if secret {
-                        secrets.push(Secret::new(v.clone()));
-                    }
                     given.insert(name.to_owned(), v);
                 }
                 _ => missing.push(MissingInput {
@@ -366,48 +288,42 @@ impl EnvSpec {
         if !missing.is_empty() {
             return Err(ResolveError::Missing(missing));
         }
-        let values = self.values(&given);
-        let redactor = Redactor::new(secrets);
-        let project_name = self.project_name(&values).map_err(ResolveError::Invalid)?;
-        let home = PathBuf::from(match &self.persistence {
-            Persistence::Persistent { home, .. } => home.clone(),
-            Persistence::Ephemeral { root, .. } => {
-                format!("{}/{project_name}", root.trim_end_matches('/'))
-            }
-        });
-        let mut tree = self.tree.clone();
-        let mut errors = Vec::new();
-        interpolate::interpolate_tree(&mut tree, &values, interpolate::Output::Final, &mut errors);
-        if !errors.is_empty() {
-            return Err(ResolveError::Invalid(Diagnostics(errors)));
+        let table = VarTable::new(&self.vars, Some(&given));
+        if !table.too_long().is_empty() {
+            return Err(ResolveError::Invalid(too_long(table.too_long())));
         }
-        let mut project = project::decode(&tree).map_err(ResolveError::Invalid)?;
-        project::normalize(&mut project, &project_name, &values, &tree)
-            .map_err(ResolveError::Invalid)?;
-        project::resolve_paths(&mut project, &home);
+        let values = table.values();
+        // Secrets and every value computed from one.
+        let redactor = Redactor::new(
+            self.secret_tainted()
+                .iter()
+                .filter_map(|name| values.get(name).cloned().flatten())
+                .map(Secret::new),
+        );
+        let project_name = self.project_name(&values).map_err(ResolveError::Invalid)?;
+        let home = self.persistence.home(&project_name);
+        let (project, tree) = realise(
+            self.tree.clone(),
+            &values,
+            interpolate::Output::Final,
+            &project_name,
+            &home,
+        )
+        .into_result()
+        .map_err(ResolveError::Invalid)?;
         let mut errors = Diagnostics::default();
         for service in &self.pinned {
             if let Some(image) = project
                 .services
                 .get(service)
                 .and_then(|s| s.image.as_deref())
+                && let Err(message) = crate::images::check_pinned(self.tier, service, image)
             {
                 let at = tree.closest(&["services", service, "image"]).at.clone();
-                match ImageRef::parse(image) {
-                    Ok(r) if r.is_pinned() => {}
-                    Ok(r) => errors.push(
-                        Diagnostic::new(
-                            Kind::Image,
-                            at,
-                            format!(
-                                "service `{service}` of a {} environment runs `{r}`, a moving tag",
-                                self.tier.as_str()
-                            ),
-                        )
+                errors.push(
+                    Diagnostic::new(Kind::Image, at, message)
                         .with_help("deploy a commit tag or a digest"),
-                    ),
-                    Err(e) => errors.push(Diagnostic::new(Kind::Image, at, e.to_string())),
-                }
+                );
             }
         }
         if !errors.is_empty() {
@@ -427,48 +343,25 @@ impl EnvSpec {
         let Persistence::Ephemeral { project, .. } = &self.persistence else {
             return Vec::new();
         };
-        let refs = |t: &str| -> Vec<String> {
-            interpolate::parse(t, &Location::synthetic("project"))
-                .map(|t| {
-                    interpolate::references(&t)
-                        .into_iter()
-                        .map(|(v, _)| v.name.clone())
-                        .collect()
-                })
-                .unwrap_or_default()
-        };
-        let mut todo = refs(project);
-        let mut seen = Vec::new();
-        while let Some(name) = todo.pop() {
-            if seen.contains(&name) {
-                continue;
-            }
-            match self.vars.get(&name) {
-                Some(VarSource::Derived { from, .. }) => todo.push(from.clone()),
-                Some(VarSource::Template(t)) => todo.extend(refs(t)),
-                _ => {}
-            }
-            seen.push(name);
-        }
-        seen
+        let refs = interpolate::variable_names(project);
+        crate::vars::VarGraph::new(&self.vars)
+            .inputs_of(refs.iter().map(String::as_str))
+            .into_iter()
+            .collect()
+    }
+
+    /// Secrets and every variable computed from one, transitively: values
+    /// that are masked in anything shown and kept out of labels.
+    pub fn secret_tainted(&self) -> Vec<String> {
+        crate::vars::VarGraph::new(&self.vars)
+            .derived_from(|name| matches!(self.vars.get(name), Some(VarSource::Secret)))
+            .into_iter()
+            .collect()
     }
 
     /// Every variable's value given the run-time inputs (derivations applied).
     pub fn values(&self, given: &IndexMap<String, String>) -> IndexMap<String, Option<String>> {
-        let table = VarTable {
-            vars: &self.vars,
-            given: Some(given),
-        };
-        self.vars
-            .keys()
-            .map(|name| {
-                let v = match table.resolve(name) {
-                    Binding::Set(v) => Some(v),
-                    _ => None,
-                };
-                (name.clone(), v)
-            })
-            .collect()
+        VarTable::new(&self.vars, Some(given)).values()
     }
 
     /// The compose project name for these values.
@@ -510,8 +403,35 @@ impl EnvSpec {
 
     /// How long the health check may retry.
     pub fn health_timeout(&self) -> Duration {
-        Duration::from_secs(self.health.as_ref().map_or(60, |h| h.timeout_secs))
+        Duration::from_secs(
+            self.health
+                .as_ref()
+                .map_or(HealthSpec::DEFAULT_TIMEOUT_SECS, |h| h.timeout_secs),
+        )
     }
+}
+
+/// The error for variables whose values exceed [`crate::vars::MAX_VALUE_LEN`].
+pub fn too_long_message(name: &str) -> String {
+    format!(
+        "`{name}` computes to more than {} KiB",
+        crate::vars::MAX_VALUE_LEN / 1024
+    )
+}
+
+fn too_long(names: &[String]) -> Diagnostics {
+    Diagnostics(
+        names
+            .iter()
+            .map(|n| {
+                Diagnostic::new(
+                    Kind::Interpolation,
+                    Location::synthetic(n),
+                    too_long_message(n),
+                )
+            })
+            .collect(),
+    )
 }
 
 /// Evaluates a `${NAME}` template fully.
@@ -525,5 +445,126 @@ pub fn evaluate(template: &str, vars: &dyn Resolve, at: &Location) -> Result<Str
             format!("`{s}` still has unknown variables"),
         )
         .into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use mrs_compose::Overlay;
+
+    fn spec(persistence: Persistence, vars: &[(&str, VarSource)]) -> EnvSpec {
+        let tree = match Overlay::parse(
+            "base.yml",
+            "services:\n  web:\n    image: nginx:1.27\n    environment:\n    - KEY_SLUG=${KEY_SLUG}\n    volumes:\n    - ./data:/data\n",
+        ) {
+            Ok(o) => o.tree,
+            Err(e) => panic!("{e}"),
+        };
+        EnvSpec {
+            name: "t".into(),
+            about: String::new(),
+            tier: Tier::Staging,
+            persistence,
+            host: None,
+            overlays: Vec::new(),
+            networks: Vec::new(),
+            vars: vars
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), v.clone()))
+                .collect(),
+            tree,
+            health: None,
+            pinned: Vec::new(),
+        }
+    }
+
+    fn inputs(pairs: &[(&str, &str)]) -> IndexMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn masks_secrets_and_what_is_computed_from_them() {
+        let s = spec(
+            Persistence::Persistent {
+                home: "/srv/t".into(),
+                project: "t".into(),
+            },
+            &[
+                ("KEY", VarSource::Secret),
+                (
+                    "KEY_SLUG",
+                    VarSource::Derived {
+                        function: Derivation::Slug,
+                        from: "KEY".into(),
+                    },
+                ),
+            ],
+        );
+        assert_eq!(s.secret_tainted(), ["KEY", "KEY_SLUG"]);
+        let resolved = match s.resolve(&inputs(&[("KEY", "Hunter Two")])) {
+            Ok(r) => r,
+            Err(e) => panic!("{e}"),
+        };
+        assert_eq!(
+            resolved
+                .redactor
+                .redact("KEY_SLUG=hunter-two, KEY=Hunter Two"),
+            "KEY_SLUG=********, KEY=********"
+        );
+    }
+
+    #[test]
+    fn bind_sources_are_absolute_against_the_home() {
+        let s = spec(
+            Persistence::Ephemeral {
+                project: "pr-${N}".into(),
+                root: "/srv/review/".into(),
+                lifetime_secs: 60,
+            },
+            &[
+                ("N", VarSource::Input { help: None }),
+                ("KEY_SLUG", VarSource::Unset),
+            ],
+        );
+        let resolved = match s.resolve(&inputs(&[("N", "7")])) {
+            Ok(r) => r,
+            Err(e) => panic!("{e}"),
+        };
+        assert_eq!(resolved.home, PathBuf::from("/srv/review/pr-7"));
+        let source = resolved.project.services["web"].volumes[0].source.clone();
+        assert_eq!(source.as_deref(), Some("/srv/review/pr-7/data"));
+    }
+
+    #[test]
+    fn a_run_time_value_cannot_blow_up() {
+        let mut vars = vec![("V0", VarSource::Input { help: None })];
+        let names: Vec<String> = (1..40).map(|i| format!("V{i}")).collect();
+        for (i, n) in names.iter().enumerate() {
+            vars.push((
+                n.as_str(),
+                VarSource::Template(format!("${{V{i}}}${{V{i}}}")),
+            ));
+        }
+        vars.push(("KEY_SLUG", VarSource::Unset));
+        let s = spec(
+            Persistence::Persistent {
+                home: "/srv/t".into(),
+                project: "t".into(),
+            },
+            &vars,
+        );
+        match s.resolve(&inputs(&[("V0", "abcd")])) {
+            Err(ResolveError::Invalid(d)) => {
+                assert!(
+                    d.to_string().contains("`V15` computes to more than 64 KiB"),
+                    "{d}"
+                )
+            }
+            other => panic!("{other:?}"),
+        }
     }
 }
