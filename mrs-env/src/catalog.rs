@@ -161,6 +161,7 @@ impl Catalog {
             };
             // Keys of the specification that the engine does not apply.
             errors
+                .files
                 .0
                 .extend(mrs_compose::schema::unsupported(&overlay.tree));
             let rules = match OverlayRules::from_tree(&overlay.tree, &default_name(&file)) {
