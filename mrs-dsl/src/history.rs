@@ -128,24 +128,111 @@ pub fn who() -> String {
     format!("{user}@{host}")
 }
 
-/// SHA-256 of the running binary.
-/// Computed once per process (call it early on a blocking thread to have
-/// it ready when the record is written).
-pub fn binary_sha256() -> String {
-    use sha2::{Digest, Sha256};
+/// SHA-256 of the running binary (`unknown` when it cannot be read).
+///
+/// Hashing megabytes on every run would be most of a no-op `up`, so the hash
+/// is remembered in the environment's state folder under the file's identity:
+/// device, inode, size and change time (any write to the file, or a new file
+/// in its place, changes one of them; a change time cannot be set back).
+/// Computed once per process (call it early on a blocking thread).
+pub fn binary_sha256(home: &Path) -> String {
     static HASH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
     HASH.get_or_init(|| {
-        std::env::current_exe()
-            .and_then(std::fs::read)
-            .map(|bytes| mrs_env::catalog::hex(&Sha256::digest(&bytes)))
-            .unwrap_or_default()
+        let Ok(exe) = std::env::current_exe() else {
+            return "unknown".into();
+        };
+        let Ok(meta) = std::fs::metadata(&exe) else {
+            return "unknown".into();
+        };
+        let identity = file_identity(&meta);
+        let cache = state_dir(home).join("binary-sha256");
+        if let Some(hash) = std::fs::read_to_string(&cache)
+            .ok()
+            .and_then(|t| t.strip_prefix(&identity).map(|h| h.trim().to_owned()))
+            .filter(|h| h.len() == 64)
+        {
+            return hash;
+        }
+        match hash_file(&exe) {
+            Ok(hash) => {
+                // Best effort: a state folder that cannot be written only costs the next run a hash.
+                let _ = std::fs::create_dir_all(state_dir(home))
+                    .and_then(|()| std::fs::write(&cache, format!("{identity}{hash}\n")));
+                hash
+            }
+            Err(_) => "unknown".into(),
+        }
     })
     .clone()
+}
+
+/// `dev ino size ctime.nsec ` of a file.
+fn file_identity(meta: &std::fs::Metadata) -> String {
+    use std::os::unix::fs::MetadataExt;
+    format!(
+        "{} {} {} {}.{:09} ",
+        meta.dev(),
+        meta.ino(),
+        meta.size(),
+        meta.ctime(),
+        meta.ctime_nsec()
+    )
+}
+
+/// SHA-256 of a file, read in chunks.
+fn hash_file(path: &Path) -> std::io::Result<String> {
+    use sha2::{Digest, Sha256};
+    use std::io::Read as _;
+    let mut file = std::fs::File::open(path)?;
+    let mut hasher = Sha256::new();
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        let n = file.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buf[..n]);
+    }
+    Ok(mrs_env::catalog::hex(&hasher.finalize()))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_file_is_hashed_in_chunks_and_its_identity_changes_with_it() {
+        let dir = std::env::temp_dir().join(format!("mrs-hash-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("dir");
+        let path = dir.join("f");
+        std::fs::write(&path, "abc").expect("write");
+        assert_eq!(
+            hash_file(&path).expect("hash"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+        let before = file_identity(&std::fs::metadata(&path).expect("stat"));
+        std::thread::sleep(std::time::Duration::from_millis(10));
+        std::fs::write(&path, "abd").expect("rewrite");
+        let after = file_identity(&std::fs::metadata(&path).expect("stat"));
+        assert_ne!(
+            before, after,
+            "a write changes the identity the cache is keyed by"
+        );
+        std::fs::remove_dir_all(&dir).ok();
+    }
+
+    #[test]
+    fn the_binary_hash_is_remembered_under_its_identity() {
+        let home = std::env::temp_dir().join(format!("mrs-binhash-{}", std::process::id()));
+        let hash = binary_sha256(&home);
+        let exe = std::env::current_exe().expect("exe");
+        assert_eq!(hash, hash_file(&exe).expect("hash"));
+        let cached =
+            std::fs::read_to_string(state_dir(&home).join("binary-sha256")).expect("cache");
+        let identity = file_identity(&std::fs::metadata(&exe).expect("stat"));
+        assert_eq!(cached, format!("{identity}{hash}\n"));
+        std::fs::remove_dir_all(&home).ok();
+    }
 
     #[test]
     fn appends_and_reads_back() {

@@ -111,7 +111,8 @@ impl Session<'_> {
         let cancel = Cancel::default();
         cancel.listen(abort);
         // Ready by the time the history record is written.
-        let hashing = tokio::task::spawn_blocking(history::binary_sha256);
+        let home = self.resolved.home.clone();
+        let hashing = tokio::task::spawn_blocking(move || history::binary_sha256(&home));
         let planned = plan::plan(
             self.engine,
             self.env(),
@@ -487,7 +488,7 @@ pub fn record(
         command: command.to_owned(),
         env: spec.name.clone(),
         project: resolved.project_name.clone(),
-        binary_sha256: history::binary_sha256(),
+        binary_sha256: history::binary_sha256(&resolved.home),
         spec_sha256: spec_hash.to_owned(),
         outcome: outcome.to_owned(),
         changed: changed.to_vec(),
