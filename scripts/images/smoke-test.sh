@@ -51,7 +51,7 @@ stop_time_ok() { # the container stops within 5 s and exits 0
 	[ $((SECONDS - started)) -le 5 ] && [ "$(docker inspect -f '{{.State.ExitCode}}' "$RUN_ID-$1")" = 0 ]
 }
 
-for image in betagouv/mrs:master djfarrelly/maildev postgres:10 mrs-deploy/traefik:3; do
+for image in betagouv/mrs:master djfarrelly/maildev postgres:10 mrs-deploy/traefik:3 mrs-deploy/sshd:test; do
 	docker image inspect "$image" >/dev/null 2>&1 || { echo "missing image $image: run scripts/build-images.sh" >&2; exit 1; }
 done
 docker network create "$NET" >/dev/null
@@ -120,8 +120,18 @@ check "traefik routes by Host to the labelled app" wait_for 60 \
 	bash -c "[ \"\$(curl -s -o /dev/null -w '%{http_code}' -H 'Host: $RUN_ID.localhost' http://127.0.0.1:$TRAEFIK_PORT/)\" = 200 ]"
 check "traefik answers 404 for an unknown Host" [ "$(http_code -H 'Host: nobody.localhost' "http://127.0.0.1:$TRAEFIK_PORT/")" = 404 ]
 
+# OpenSSH: key login as root, sudo, minisign, sftp.
+ssh-keygen -q -t ed25519 -N '' -f "$BIND_DIR/key"
+run sshd -e "SSH_AUTHORIZED_KEYS=$(cat "$BIND_DIR/key.pub")" -p 127.0.0.1::22 mrs-deploy/sshd:test
+SSH_PORT="$(host_port sshd 22/tcp)"
+ssh_cmd=(ssh -i "$BIND_DIR/key" -p "$SSH_PORT" -o BatchMode=yes -o StrictHostKeyChecking=no
+	-o UserKnownHostsFile=/dev/null -o LogLevel=ERROR root@127.0.0.1)
+check "sshd accepts the key" wait_for 20 "${ssh_cmd[@]}" true
+check "sudo and minisign on the ssh host" "${ssh_cmd[@]}" 'sudo -n true && minisign -v'
+check "sftp on the ssh host" bash -c "echo 'ls /' | sftp -b - -i '$BIND_DIR/key' -P '$SSH_PORT' -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null root@127.0.0.1"
+
 # Prompt, clean stops.
-for c in app mail traefik pg pgbind; do
+for c in app mail traefik pg pgbind sshd; do
 	check "docker stop $c within 5 s, exit 0" stop_time_ok "$c"
 done
 

@@ -15,6 +15,7 @@ mod inputs;
 mod lock;
 mod proxy;
 mod secrets;
+mod sshd;
 mod support;
 
 use std::sync::Mutex;
@@ -26,6 +27,8 @@ use libtest_mimic::{Arguments, Failed, Trial};
 pub enum Needs {
     /// No engine: runs anywhere, alongside everything.
     Nothing,
+    /// The engine, and nothing another test uses: alongside everything.
+    Engine,
     /// The engine, port 8000 and the `testmrs` project: one at a time.
     Local,
     /// The engine and the `mrs-e2e-deps` project: one at a time, alongside the `Local` ones.
@@ -61,6 +64,7 @@ fn main() {
         data::cases(),
         inputs::cases(),
         secrets::cases(),
+        sshd::cases(),
     ]
     .concat();
     let required = std::env::var_os("MRS_E2E_REQUIRED").is_some();
@@ -87,7 +91,7 @@ fn main() {
                 let project = match needs {
                     Needs::Local => Some(&LOCAL_PROJECT),
                     Needs::Deps => Some(&DEPS_PROJECT),
-                    Needs::Nothing => None,
+                    Needs::Nothing | Needs::Engine => None,
                 };
                 let _serial =
                     project.map(|m| m.lock().unwrap_or_else(std::sync::PoisonError::into_inner));
@@ -100,6 +104,7 @@ fn main() {
     let conclusion = libtest_mimic::run(&args, trials);
     if problem.is_none() && !args.list {
         support::leave_the_engine_clean();
+        sshd::remove_all();
     }
     inputs::remove_env_files();
     conclusion.exit();

@@ -16,6 +16,7 @@ pub const IMAGES: &[&str] = &[
     "postgres:10",
     "djfarrelly/maildev:latest",
     "mrs-deploy/traefik:3",
+    crate::sshd::IMAGE,
 ];
 
 pub fn docker(args: &[&str]) -> Output {
